@@ -1,0 +1,65 @@
+//! Local interrupt masking, as local_irq_save()/local_irq_restore().
+
+use core::marker::PhantomData;
+
+use crate::arch::{Arch, IrqFlags};
+
+/// Whether interrupts are masked on this cpu.
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn irqs_disabled<A: Arch>() -> bool {
+    A::irqs_disabled()
+}
+
+/// Masks interrupts on this cpu and returns the previous state.
+///
+/// # Context
+/// Never sleeps; any context. The caller must not sleep until [`local_irq_restore`].
+#[inline(always)]
+pub fn local_irq_save<A: Arch>() -> IrqFlags {
+    A::local_irq_save()
+}
+
+/// Restores the state saved by [`local_irq_save`].
+///
+/// # Context
+/// Never sleeps; on the cpu and task that saved the state.
+#[inline(always)]
+pub fn local_irq_restore<A: Arch>(flags: IrqFlags) {
+    A::local_irq_restore(flags)
+}
+
+/// Keeps interrupts masked until dropped, then restores the previous state.
+///
+/// # Context
+/// Never sleeps; any context.
+#[must_use = "interrupts are restored when the guard is dropped"]
+pub struct IrqSaveGuard<A: Arch> {
+    flags: IrqFlags,
+    _arch: PhantomData<A>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<A: Arch> IrqSaveGuard<A> {
+    /// Masks interrupts and returns the guard that restores them.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    #[inline(always)]
+    pub fn save() -> Self {
+        Self {
+            flags: local_irq_save::<A>(),
+            _arch: PhantomData,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl<A: Arch> Drop for IrqSaveGuard<A> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        local_irq_restore::<A>(self.flags);
+    }
+}

@@ -1,0 +1,49 @@
+//! The portable half of mightfault: everything that decides whether the current context may sleep.
+//!
+//! This crate knows nothing about any processor. It reaches the machine only through the
+//! [`Arch`] trait (where the preempt count lives, the current cpu and task, the irq state, a
+//! console and a clock) and, for user memory, through [`RawUserAccess`]. Each backend in
+//! `mightfault-arch` implements both; `mightfault-uaccess` builds the user accessors on top.
+//!
+//! Every function is generic over the backend (`A: Arch`), so each call is resolved statically
+//! and inlines down to the backend's own instructions: `preempt_disable::<A>()` is one
+//! gs-relative `add` on x86_64, and `might_fault::<A>()` is nothing at all when
+//! `debug-atomic-sleep` is off.
+#![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod arch;
+pub mod config;
+pub mod console;
+pub mod debug_state;
+pub mod extable;
+pub mod fault;
+#[cfg(feature = "debug-atomic-sleep")]
+pub mod held_locks;
+pub mod irq;
+pub mod might_sleep;
+pub mod pagefault;
+pub mod preempt;
+pub mod preempt_count;
+pub mod spinlock;
+pub mod task;
+pub mod user_access;
+#[cfg(feature = "debug-preempt")]
+mod warn;
+
+pub use arch::{Arch, IrqFlags, PreemptCountStore};
+pub use debug_state::DebugState;
+pub use irq::{irqs_disabled, local_irq_restore, local_irq_save, IrqSaveGuard};
+pub use might_sleep::{cant_sleep, might_fault, might_sleep};
+pub use pagefault::{
+    faulthandler_disabled, pagefault_disable, pagefault_disabled, pagefault_enable,
+    PagefaultDisabledGuard,
+};
+pub use preempt::{
+    in_atomic, in_hardirq, in_interrupt, in_task, preempt_count, preempt_disable, preempt_enable,
+    preempt_enable_no_resched, PreemptDisabledGuard,
+};
+pub use preempt_count::PreemptCount;
+pub use spinlock::{Lockup, RawSpinLock, SpinLockGuard};
+pub use task::TaskContext;
+pub use user_access::{Efault, RawUserAccess, UserScalar};

@@ -1,0 +1,152 @@
+//! might_sleep(), might_fault() and cant_sleep(): annotations that say what a function may do,
+//! checked with `debug-atomic-sleep` and free without it.
+
+#[cfg(feature = "debug-atomic-sleep")]
+use core::panic::Location;
+
+use crate::arch::Arch;
+
+/// Declares that the caller may sleep. With `debug-atomic-sleep`, reports when called in atomic
+/// context or with interrupts masked (at most once a second); without it, compiles to nothing.
+///
+/// # Context
+/// Never sleeps itself; call it from any function that may sleep, at the top.
+#[inline(always)]
+#[track_caller]
+pub fn might_sleep<A: Arch>() {
+    #[cfg(feature = "debug-atomic-sleep")]
+    check_sleep_allowed::<A>(Location::caller());
+}
+
+/// Declares that the caller may fault on user memory, and so may sleep, unless the task
+/// disabled page faults (then a fault is fixed up without sleeping). With
+/// `legacy-might-fault` it also stays quiet whenever `in_atomic()`, the 2013–2015 behaviour
+/// that hid `spin_lock(); copy_to_user();`.
+///
+/// # Context
+/// Never sleeps itself; call it from every user-memory accessor that may fault.
+#[inline(always)]
+#[track_caller]
+pub fn might_fault<A: Arch>() {
+    #[cfg(feature = "debug-atomic-sleep")]
+    {
+        if crate::pagefault::pagefault_disabled::<A>() {
+            return;
+        }
+        #[cfg(feature = "legacy-might-fault")]
+        if crate::preempt::in_atomic::<A>() {
+            return;
+        }
+        check_sleep_allowed::<A>(Location::caller());
+    }
+}
+
+/// Declares that the caller relies on not being able to sleep. With `debug-atomic-sleep`,
+/// reports when the context is preemptible (not atomic and interrupts enabled).
+///
+/// # Context
+/// Never sleeps; meant for atomic context.
+#[inline(always)]
+#[track_caller]
+pub fn cant_sleep<A: Arch>() {
+    #[cfg(feature = "debug-atomic-sleep")]
+    if !crate::preempt::in_atomic::<A>() && !A::irqs_disabled() {
+        report_cant_sleep::<A>(Location::caller());
+    }
+}
+
+#[cfg(feature = "debug-atomic-sleep")]
+#[inline(always)]
+fn check_sleep_allowed<A: Arch>(at: &'static Location<'static>) {
+    if crate::preempt::in_atomic::<A>() || A::irqs_disabled() {
+        report_sleep_in_atomic::<A>(at);
+    }
+}
+
+/// The report of Linux's `__might_resched()`: its first three lines byte for byte, then the
+/// spinlocks the task holds with where each was taken.
+#[cfg(feature = "debug-atomic-sleep")]
+#[cold]
+#[inline(never)]
+fn report_sleep_in_atomic<A: Arch>(at: &'static Location<'static>) {
+    if !A::debug_state().take_sleep_report_slot(A::now_ns()) {
+        return;
+    }
+    let task = A::current_task();
+    let count = crate::preempt::preempt_count::<A>();
+    crate::kprint!(
+        A,
+        "BUG: sleeping function called from invalid context at {}:{}\n\
+         in_atomic(): {}, irqs_disabled(): {}, non_block: 0, pid: {}, name: {}\n\
+         preempt_count: {:x}, expected: 0\n",
+        at.file(),
+        at.line(),
+        (count != 0) as u8,
+        A::irqs_disabled() as u8,
+        task.pid(),
+        task.name(),
+        count,
+    );
+    report_held_locks::<A>();
+    crate::kprint!(
+        A,
+        "CPU: {} PID: {} Comm: {} ({})\n",
+        A::cpu_id(),
+        task.pid(),
+        task.name(),
+        A::NAME
+    );
+}
+
+/// Lists the spinlocks the current task holds, as lockdep's "N locks held by" block.
+#[cfg(feature = "debug-atomic-sleep")]
+fn report_held_locks<A: Arch>() {
+    let task = A::current_task();
+    let locks = task.held_locks();
+    let depth = locks.depth();
+    if depth == 0 {
+        crate::kprint!(A, "no locks held by {}/{}.\n", task.name(), task.pid());
+        return;
+    }
+    crate::kprint!(
+        A,
+        "{} lock{} held by {}/{}:\n",
+        depth,
+        if depth == 1 { "" } else { "s" },
+        task.name(),
+        task.pid()
+    );
+    for index in 0..depth {
+        match locks.get(index) {
+            Some(lock) => crate::kprint!(
+                A,
+                " #{}: {:#x} ({}), at: {}:{}\n",
+                index,
+                lock.addr,
+                lock.name,
+                lock.taken_at.file(),
+                lock.taken_at.line()
+            ),
+            None => crate::kprint!(A, " #{}: (not tracked)\n", index),
+        }
+    }
+}
+
+#[cfg(feature = "debug-atomic-sleep")]
+#[cold]
+#[inline(never)]
+fn report_cant_sleep<A: Arch>(at: &'static Location<'static>) {
+    if !A::debug_state().take_cant_sleep_report_slot(A::now_ns()) {
+        return;
+    }
+    let task = A::current_task();
+    crate::kprint!(
+        A,
+        "BUG: assuming atomic context at {}:{}\n\
+         in_atomic(): 0, irqs_disabled(): 0, pid: {}, name: {}\n",
+        at.file(),
+        at.line(),
+        task.pid(),
+        task.name(),
+    );
+}

@@ -1,0 +1,207 @@
+//! preempt_disable()/preempt_enable() and the context predicates built on the preempt count.
+//!
+//! Without `preempt-count` the disable/enable pair is only a compiler barrier, as in Linux
+//! without CONFIG_PREEMPT_COUNT: the count then holds only interrupt nesting, and in_atomic()
+//! cannot see a held spinlock.
+
+use core::marker::PhantomData;
+#[cfg(all(feature = "preempt-count", feature = "debug-preempt"))]
+use core::panic::Location;
+use core::sync::atomic::{compiler_fence, Ordering};
+
+use crate::arch::{Arch, PreemptCountStore};
+#[cfg(feature = "preempt-count")]
+use crate::preempt_count::PREEMPT_OFFSET;
+use crate::preempt_count::{PreemptCount, HARDIRQ_OFFSET, SOFTIRQ_OFFSET};
+
+/// Linux's preempt_count(): the count without the need-resched bit.
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn preempt_count<A: Arch>() -> u32 {
+    A::PreemptCount::count()
+}
+
+/// Whether the current context must not sleep because of the preempt count:
+/// `preempt_count() != 0`. It does not look at the pagefault counter or the irq state.
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn in_atomic<A: Arch>() -> bool {
+    preempt_count::<A>() != 0
+}
+
+/// Whether the cpu is serving a hard interrupt.
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn in_hardirq<A: Arch>() -> bool {
+    PreemptCount::from_bits_retain(preempt_count::<A>()).intersects(PreemptCount::HARDIRQ)
+}
+
+/// Whether the cpu is in interrupt context of any kind (NMI, hardirq, softirq, or with bottom
+/// halves disabled), as Linux's in_interrupt().
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn in_interrupt<A: Arch>() -> bool {
+    PreemptCount::from_bits_retain(preempt_count::<A>())
+        .intersects(PreemptCount::NMI | PreemptCount::HARDIRQ | PreemptCount::SOFTIRQ)
+}
+
+/// Whether the cpu runs task code (no NMI, no hardirq, not serving a softirq).
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn in_task<A: Arch>() -> bool {
+    let count = preempt_count::<A>();
+    let interrupt = (PreemptCount::NMI | PreemptCount::HARDIRQ).bits() | SOFTIRQ_OFFSET;
+    count & interrupt == 0
+}
+
+/// Disables preemption (one nesting level). With `preempt-count` it raises the count; without,
+/// it is a compiler barrier only.
+///
+/// # Context
+/// Never sleeps; any context. Must be paired with [`preempt_enable`] on the same task.
+#[inline(always)]
+#[track_caller]
+pub fn preempt_disable<A: Arch>() {
+    #[cfg(feature = "preempt-count")]
+    {
+        #[cfg(feature = "debug-preempt")]
+        if preempt_field_full::<A>() {
+            crate::warn::debug_locks_warn::<A>(
+                "(preempt_count() & PREEMPT_MASK) >= PREEMPT_MASK",
+                Location::caller(),
+            );
+            compiler_fence(Ordering::SeqCst);
+            return;
+        }
+        A::PreemptCount::add(PREEMPT_OFFSET);
+    }
+    compiler_fence(Ordering::SeqCst);
+}
+
+/// Re-enables preemption; with `preempt`, reschedules when the count reaches zero and a
+/// reschedule is pending.
+///
+/// # Context
+/// May sleep (reschedule) with `preempt` when it re-enables preemption; callable wherever the
+/// matching [`preempt_disable`] was.
+#[inline(always)]
+#[track_caller]
+pub fn preempt_enable<A: Arch>() {
+    compiler_fence(Ordering::SeqCst);
+    #[cfg(feature = "preempt-count")]
+    {
+        #[cfg(feature = "debug-preempt")]
+        if preempt_field_empty::<A>() {
+            crate::warn::debug_locks_warn::<A>(
+                "!(preempt_count() & PREEMPT_MASK)",
+                Location::caller(),
+            );
+            return;
+        }
+        #[cfg(feature = "preempt")]
+        if A::PreemptCount::sub_and_test(PREEMPT_OFFSET) {
+            A::preempt_schedule();
+        }
+        #[cfg(not(feature = "preempt"))]
+        A::PreemptCount::sub(PREEMPT_OFFSET);
+    }
+}
+
+/// Re-enables preemption without rescheduling, for paths about to schedule anyway.
+///
+/// # Context
+/// Never sleeps; callable wherever the matching [`preempt_disable`] was.
+#[inline(always)]
+#[track_caller]
+pub fn preempt_enable_no_resched<A: Arch>() {
+    compiler_fence(Ordering::SeqCst);
+    #[cfg(feature = "preempt-count")]
+    {
+        #[cfg(feature = "debug-preempt")]
+        if preempt_field_empty::<A>() {
+            crate::warn::debug_locks_warn::<A>(
+                "!(preempt_count() & PREEMPT_MASK)",
+                Location::caller(),
+            );
+            return;
+        }
+        A::PreemptCount::sub(PREEMPT_OFFSET);
+    }
+}
+
+#[cfg(all(feature = "preempt-count", feature = "debug-preempt"))]
+#[inline(always)]
+fn preempt_field_full<A: Arch>() -> bool {
+    let field = PreemptCount::PREEMPT.bits();
+    preempt_count::<A>() & field == field
+}
+
+#[cfg(all(feature = "preempt-count", feature = "debug-preempt"))]
+#[inline(always)]
+fn preempt_field_empty<A: Arch>() -> bool {
+    preempt_count::<A>() & PreemptCount::PREEMPT.bits() == 0
+}
+
+/// Enters hard interrupt context; backends call it at the top of an interrupt handler.
+///
+/// # Context
+/// Never sleeps; interrupt entry only, with interrupts masked.
+#[inline(always)]
+pub fn hardirq_enter<A: Arch>() {
+    A::PreemptCount::add(HARDIRQ_OFFSET);
+    compiler_fence(Ordering::SeqCst);
+}
+
+/// Leaves hard interrupt context entered by [`hardirq_enter`].
+///
+/// # Context
+/// Never sleeps; interrupt exit only, with interrupts masked.
+#[inline(always)]
+pub fn hardirq_exit<A: Arch>() {
+    compiler_fence(Ordering::SeqCst);
+    A::PreemptCount::sub(HARDIRQ_OFFSET);
+}
+
+/// Keeps preemption disabled until dropped.
+///
+/// # Context
+/// Creating it never sleeps; dropping it may reschedule (see [`preempt_enable`]).
+#[must_use = "preemption is re-enabled when the guard is dropped"]
+pub struct PreemptDisabledGuard<A: Arch> {
+    _arch: PhantomData<A>,
+    // Preemption is a property of this cpu and task: the guard must stay on this thread.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<A: Arch> PreemptDisabledGuard<A> {
+    /// Disables preemption and returns the guard that re-enables it.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    #[inline(always)]
+    #[track_caller]
+    pub fn disable() -> Self {
+        preempt_disable::<A>();
+        Self {
+            _arch: PhantomData,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl<A: Arch> Drop for PreemptDisabledGuard<A> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        preempt_enable::<A>();
+    }
+}

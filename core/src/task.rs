@@ -1,0 +1,136 @@
+//! The part of a task that the contract needs: identity, the pagefault counter, the per-task
+//! preempt count, and (with `debug-atomic-sleep`) the spinlocks it holds.
+//!
+//! Backends embed a [`TaskContext`] in their own task structure and hand it out through
+//! [`crate::Arch::current_task`].
+
+use core::cell::Cell;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+#[cfg(feature = "debug-atomic-sleep")]
+use crate::held_locks::HeldLocks;
+
+/// Longest task name kept, as Linux's TASK_COMM_LEN (including room for a terminator).
+pub const TASK_COMM_LEN: usize = 16;
+
+/// Per-task state of the contract.
+///
+/// The counters are plain cells, not atomics: only the task itself changes them (from its own
+/// code or from an interrupt nested on the same cpu, which always restores what it changed),
+/// so a plain read-modify-write is both correct and the cheapest instruction.
+pub struct TaskContext {
+    pid: u32,
+    comm: [u8; TASK_COMM_LEN],
+    comm_len: u8,
+    pagefault_disabled: Cell<u32>,
+    preempt_count: Cell<u32>,
+    need_resched: Cell<bool>,
+    voluntary_switches: AtomicU64,
+    #[cfg(feature = "debug-atomic-sleep")]
+    held_locks: HeldLocks,
+}
+
+// SAFETY: the cells are only written by the task that owns the context while it runs (see the
+// type's documentation); other cpus only read the immutable identity and the atomic switch
+// count. Backends hand a task from cpu to cpu through their scheduler's lock, which orders
+// the owner's earlier writes before its later reads.
+unsafe impl Sync for TaskContext {}
+
+impl TaskContext {
+    /// A new task context with zeroed counters. Names longer than 15 bytes are cut.
+    ///
+    /// # Context
+    /// Never sleeps; any context (it is a `const fn`).
+    pub const fn new(pid: u32, name: &str) -> Self {
+        let bytes = name.as_bytes();
+        let mut comm = [0u8; TASK_COMM_LEN];
+        let mut len = 0;
+        while len < bytes.len() && len < TASK_COMM_LEN - 1 {
+            comm[len] = bytes[len];
+            len += 1;
+        }
+        Self {
+            pid,
+            comm,
+            comm_len: len as u8,
+            pagefault_disabled: Cell::new(0),
+            preempt_count: Cell::new(0),
+            need_resched: Cell::new(false),
+            voluntary_switches: AtomicU64::new(0),
+            #[cfg(feature = "debug-atomic-sleep")]
+            held_locks: HeldLocks::new(),
+        }
+    }
+
+    /// The task's process id.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The task's name.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    pub fn name(&self) -> &str {
+        let bytes = &self.comm[..self.comm_len as usize];
+        // The bytes were cut from a &str; a cut inside a multi-byte character ends the name early.
+        match core::str::from_utf8(bytes) {
+            Ok(name) => name,
+            Err(err) => core::str::from_utf8(&bytes[..err.valid_up_to()]).unwrap_or(""),
+        }
+    }
+
+    /// How many times the task gave up its cpu voluntarily (slept): Linux's `nvcsw`.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    pub fn voluntary_switches(&self) -> u64 {
+        self.voluntary_switches.load(Ordering::Relaxed)
+    }
+
+    /// Counts one voluntary switch; called by a backend's scheduler when the task sleeps.
+    ///
+    /// # Context
+    /// Never sleeps; called by the scheduler with the task's cpu in its switch path.
+    pub fn note_voluntary_switch(&self) {
+        self.voluntary_switches.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The raw pagefault_disable() nesting depth.
+    ///
+    /// # Context
+    /// Never sleeps; only meaningful for the running task.
+    pub fn pagefault_disable_depth(&self) -> u32 {
+        self.pagefault_disabled.get()
+    }
+
+    pub(crate) fn pagefault_disabled_cell(&self) -> &Cell<u32> {
+        &self.pagefault_disabled
+    }
+
+    /// The per-task preempt count (used by backends that keep the count in the task).
+    pub(crate) fn preempt_count_cell(&self) -> &Cell<u32> {
+        &self.preempt_count
+    }
+
+    pub(crate) fn need_resched_cell(&self) -> &Cell<bool> {
+        &self.need_resched
+    }
+
+    /// The per-task preempt count as stored, for backends and diagnostics.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    pub fn stored_preempt_count(&self) -> u32 {
+        self.preempt_count.get()
+    }
+
+    /// The spinlocks this task holds, with where each was taken.
+    #[cfg(feature = "debug-atomic-sleep")]
+    pub fn held_locks(&self) -> &HeldLocks {
+        &self.held_locks
+    }
+}

@@ -1,0 +1,54 @@
+//! What the `seed` suite needs from a backend beyond the contract itself: user pages it can lay
+//! out, a scheduler it can steer, and a view of memory that bypasses the accessors under test.
+//!
+//! Every backend that runs the suite (the host simulation and each bootable image) implements
+//! this trait once; the suite itself is written once, in `seed`.
+
+use mightfault_core::{Arch, RawUserAccess};
+
+/// The state a user page is set up in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageKind {
+    /// Mapped and present, readable and writable.
+    PresentRw,
+    /// Mapped and present, read-only: writes fault and cannot be resolved.
+    PresentRo,
+    /// A valid mapping whose page is not present: a fault on it is resolved (paged in, which
+    /// sleeps once) unless the fault handler is disabled. Reads see zeros after page-in.
+    NotPresent,
+    /// No mapping at all: every access faults and is fixed up as -EFAULT.
+    Unmapped,
+}
+
+/// A machine the `seed` suite can run on.
+pub trait SeedMachine: Arch + RawUserAccess {
+    /// Size of a user page in bytes.
+    const PAGE_SIZE: usize;
+
+    /// Number of cpus the machine runs tasks on.
+    fn nr_cpus() -> u32;
+
+    /// Replaces the test's user area with `kinds.len()` consecutive pages of the given kinds
+    /// and returns the user address of the first. Present pages start filled with zeros.
+    /// The area is at most 16 pages; any earlier layout is discarded.
+    fn map_user_pages(kinds: &[PageKind]) -> usize;
+
+    /// Whether the user page containing `addr` is present now.
+    fn user_page_present(addr: usize) -> bool;
+
+    /// Reads user memory without faulting and without the accessors under test. Returns false
+    /// (filling nothing) when any byte of the range is not present.
+    fn peek_user(addr: usize, buf: &mut [u8]) -> bool;
+
+    /// Writes user memory without faulting and without the accessors under test (setup only;
+    /// read-only pages are written too). Returns false when any byte is not present.
+    fn poke_user(addr: usize, data: &[u8]) -> bool;
+
+    /// Makes the next wake-up of the current task resume it on `cpu`.
+    fn direct_next_wakeup(cpu: u32);
+
+    /// Puts the current task to sleep; while it sleeps, runs `other` as a new task called
+    /// `name` on the cpu the current task leaves, to completion; then resumes the current task
+    /// on `resume_on`.
+    fn sleep_while_other_runs(other: fn(), name: &'static str, resume_on: u32);
+}
