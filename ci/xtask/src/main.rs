@@ -1,1 +1,416 @@
-fn main(){}
+//! `cargo xtask`: mightfault's CI driver (see `cargo xtask help`).
+//!
+//! std only, so it builds on a fresh machine before anything is fetched; it is never part of the
+//! cross builds (those name `-p mightfault-tests`).
+#![forbid(unsafe_code)]
+
+mod asm;
+mod cmd;
+mod config;
+mod ktap;
+mod qemu;
+
+use cmd::{host_cargo, secs, Result};
+use config::{Arch, Config, ARCHES, CONFIGS};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  install                 install the cross toolchain, QEMU and tools (ci/install.sh)
+  qemu <ARCH|all> [--config debug|production|legacy|all] [--smp N] [--timeout SECS]
+                          build the seed image, boot it under QEMU and judge its KTAP output
+                          (ARCH: x86_64, s390x, powerpc64; `all` = every arch that has an image;
+                          defaults: --config all, --smp 2, --timeout 120)
+  asm-audit [ARCH] [--verbose]
+                          instruction counts of the image's audit_* probes, production vs debug
+                          (ARCH defaults to x86_64)
+  ktap <FILE|->           judge a saved serial log (or stdin) as `qemu` would, minus the exit status
+  test                    everything: fmt, clippy and tests in every host configuration, then
+                          `qemu all --config all`
+  help                    this text
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Usage(msg)) => {
+            eprintln!("xtask: {msg}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(Error::Failed(msg)) => {
+            eprintln!("xtask: error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Why a command did not succeed: bad arguments, or a failed run.
+#[derive(Debug, PartialEq, Eq)]
+enum Error {
+    Usage(String),
+    Failed(String),
+}
+
+impl From<String> for Error {
+    fn from(s: String) -> Self {
+        Error::Failed(s)
+    }
+}
+
+fn dispatch(args: &[String]) -> std::result::Result<(), Error> {
+    let Some((command, rest)) = args.split_first() else {
+        return Err(Error::Usage("no command given".into()));
+    };
+    match command.as_str() {
+        "install" => {
+            no_more(rest)?;
+            Ok(cmd::install()?)
+        }
+        "qemu" => {
+            let q = parse_qemu(rest)?;
+            Ok(qemu::run(&q.arches, &q.configs, q.opts)?)
+        }
+        "asm-audit" => {
+            let (arch, verbose) = parse_asm(rest)?;
+            Ok(asm::run(arch, verbose)?)
+        }
+        "ktap" => {
+            let (file, more) = rest
+                .split_first()
+                .ok_or_else(|| Error::Usage("ktap needs a FILE or `-`".into()))?;
+            no_more(more)?;
+            Ok(judge_log(file)?)
+        }
+        "test" => {
+            no_more(rest)?;
+            Ok(test_all()?)
+        }
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(Error::Usage(format!("unknown command `{other}`"))),
+    }
+}
+
+fn no_more(rest: &[String]) -> std::result::Result<(), Error> {
+    match rest.first() {
+        None => Ok(()),
+        Some(a) => Err(Error::Usage(format!("unexpected argument `{a}`"))),
+    }
+}
+
+/// `cargo xtask ktap FILE`: the KTAP verdict on a saved log, for checking output by hand.
+fn judge_log(file: &str) -> Result {
+    let text = if file == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("stdin: {e}"))?
+    } else {
+        let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    let o = ktap::parse(&text);
+    println!(
+        "{} passed, {} failed, {} skipped",
+        o.passed, o.failed, o.skipped
+    );
+    for f in &o.failures {
+        println!("not ok: {f}");
+    }
+    for e in &o.errors {
+        println!("KTAP: {e}");
+    }
+    if o.passed() {
+        Ok(())
+    } else {
+        Err("the log does not pass".into())
+    }
+}
+
+/// Parsed `qemu` arguments.
+#[derive(Debug)]
+struct QemuArgs {
+    arches: Vec<&'static Arch>,
+    configs: Vec<&'static Config>,
+    opts: qemu::Options,
+}
+
+fn parse_qemu(args: &[String]) -> std::result::Result<QemuArgs, Error> {
+    let mut arch_arg: Option<&str> = None;
+    let mut config_arg = "all";
+    let mut opts = qemu::Options::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |flag: &str| {
+            it.next()
+                .map(String::as_str)
+                .ok_or_else(|| Error::Usage(format!("{flag} needs a value")))
+        };
+        match a.as_str() {
+            "--config" => config_arg = value("--config")?,
+            "--smp" => {
+                let v = value("--smp")?;
+                opts.smp = v
+                    .parse()
+                    .ok()
+                    .filter(|&n| n >= 1)
+                    .ok_or_else(|| Error::Usage(format!("bad --smp `{v}`")))?;
+            }
+            "--timeout" => {
+                let v = value("--timeout")?;
+                let s: u64 = v
+                    .parse()
+                    .ok()
+                    .filter(|&n| n >= 1)
+                    .ok_or_else(|| Error::Usage(format!("bad --timeout `{v}`")))?;
+                opts.timeout = Duration::from_secs(s);
+            }
+            flag if flag.starts_with('-') => {
+                return Err(Error::Usage(format!("unknown option `{flag}`")))
+            }
+            positional if arch_arg.is_none() => arch_arg = Some(positional),
+            extra => return Err(Error::Usage(format!("unexpected argument `{extra}`"))),
+        }
+    }
+    let arch_arg = arch_arg.ok_or_else(|| Error::Usage("qemu needs an ARCH or `all`".into()))?;
+    let arches: Vec<&'static Arch> = if arch_arg == "all" {
+        // `all` is every arch that has an image; an arch named explicitly without one still fails.
+        let with_image: Vec<_> = ARCHES.iter().filter(|a| a.has_image()).collect();
+        if with_image.is_empty() {
+            return Err(Error::Failed(
+                "no arch has an image yet (no arch/src/<arch>/mod.rs)".into(),
+            ));
+        }
+        let without: Vec<_> = ARCHES
+            .iter()
+            .filter(|a| !a.has_image())
+            .map(|a| a.name)
+            .collect();
+        if !without.is_empty() {
+            println!(
+                "note: no image yet for {} (not part of `all`)",
+                without.join(", ")
+            );
+        }
+        with_image
+    } else {
+        vec![config::arch(arch_arg)
+            .ok_or_else(|| Error::Usage(format!("unknown arch `{arch_arg}`")))?]
+    };
+    let configs: Vec<&'static Config> = if config_arg == "all" {
+        CONFIGS.iter().filter(|c| c.image).collect()
+    } else {
+        match config::config(config_arg) {
+            Some(c) if c.image => vec![c],
+            _ => {
+                return Err(Error::Usage(format!(
+                    "unknown image configuration `{config_arg}`"
+                )))
+            }
+        }
+    };
+    Ok(QemuArgs {
+        arches,
+        configs,
+        opts,
+    })
+}
+
+fn parse_asm(args: &[String]) -> std::result::Result<(&'static Arch, bool), Error> {
+    let mut arch = None;
+    let mut verbose = false;
+    for a in args {
+        match a.as_str() {
+            "--verbose" | "-v" => verbose = true,
+            flag if flag.starts_with('-') => {
+                return Err(Error::Usage(format!("unknown option `{flag}`")))
+            }
+            name if arch.is_none() => {
+                arch = Some(
+                    config::arch(name)
+                        .ok_or_else(|| Error::Usage(format!("unknown arch `{name}`")))?,
+                )
+            }
+            extra => return Err(Error::Usage(format!("unexpected argument `{extra}`"))),
+        }
+    }
+    Ok((arch.unwrap_or(&ARCHES[0]), verbose))
+}
+
+/// One step of `cargo xtask test`.
+struct Step {
+    name: String,
+    run: Box<dyn FnOnce() -> Result>,
+}
+
+fn cargo_step(name: String, args: Vec<String>) -> Step {
+    Step {
+        name,
+        run: Box::new(move || {
+            let mut c = host_cargo();
+            c.args(&args);
+            cmd::run(&mut c)
+        }),
+    }
+}
+
+/// The steps of `cargo xtask test`, in order.
+fn test_steps() -> Vec<Step> {
+    let mut steps = vec![cargo_step(
+        "cargo fmt --all --check".into(),
+        vec!["fmt".into(), "--all".into(), "--check".into()],
+    )];
+    for c in &CONFIGS {
+        let features = c.workspace_features();
+        let common = [
+            "--workspace",
+            "--no-default-features",
+            "--features",
+            &features,
+        ];
+        let clippy: Vec<String> = ["clippy", "--all-targets"]
+            .iter()
+            .chain(&common)
+            .chain(&["--", "-D", "warnings"])
+            .map(|s| s.to_string())
+            .collect();
+        steps.push(cargo_step(format!("clippy [{}]", c.name), clippy));
+        let test: Vec<String> = std::iter::once(&"test")
+            .chain(&common)
+            .map(|s| s.to_string())
+            .collect();
+        steps.push(cargo_step(format!("cargo test [{}]", c.name), test));
+    }
+    steps.push(Step {
+        name: "cargo xtask qemu all --config all".into(),
+        run: Box::new(|| {
+            let q = parse_qemu(&["all".into()]).map_err(|e| match e {
+                Error::Usage(m) | Error::Failed(m) => m,
+            })?;
+            qemu::run(&q.arches, &q.configs, q.opts)
+        }),
+    });
+    steps
+}
+
+/// `cargo xtask test`: every step in order, stopping at the first failure, then a summary.
+fn test_all() -> Result {
+    let steps = test_steps();
+    let n = steps.len();
+    let mut done: Vec<(String, f64, bool)> = Vec::new();
+    let mut failure = None;
+    let mut names: Vec<String> = steps.iter().map(|s| s.name.clone()).collect();
+    for (i, step) in steps.into_iter().enumerate() {
+        println!("\n==> [{}/{n}] {}", i + 1, step.name);
+        let t = Instant::now();
+        let r = (step.run)();
+        done.push((step.name, secs(t), r.is_ok()));
+        if let Err(e) = r {
+            failure = Some(e);
+            break;
+        }
+    }
+    println!("\n| step | result | seconds |\n|---|---|---:|");
+    for (name, s, ok) in &done {
+        println!(
+            "| {name} | {} | {s:.1} |",
+            if *ok { "ok" } else { "FAILED" }
+        );
+    }
+    for name in names.drain(done.len()..) {
+        println!("| {name} | not run | - |");
+    }
+    let total: f64 = done.iter().map(|d| d.1).sum();
+    println!("total: {total:.1} s");
+    match failure {
+        None => Ok(()),
+        Some(e) => Err(format!(
+            "step `{}` failed: {e}",
+            done.last().map(|d| d.0.as_str()).unwrap_or("?")
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn qemu_args() {
+        let q = parse_qemu(&args("s390x --config debug --smp 4 --timeout 30")).unwrap();
+        assert_eq!(
+            q.arches.iter().map(|a| a.name).collect::<Vec<_>>(),
+            ["s390x"]
+        );
+        assert_eq!(
+            q.configs.iter().map(|c| c.name).collect::<Vec<_>>(),
+            ["debug"]
+        );
+        assert_eq!(q.opts.smp, 4);
+        assert_eq!(q.opts.timeout, Duration::from_secs(30));
+        let q = parse_qemu(&args("x86_64")).unwrap();
+        assert_eq!(
+            q.configs.iter().map(|c| c.name).collect::<Vec<_>>(),
+            ["debug", "production", "legacy"]
+        );
+        assert_eq!(q.opts.smp, 2);
+        assert_eq!(q.opts.timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn qemu_bad_args() {
+        for bad in [
+            "",
+            "mips",
+            "x86_64 --config full",
+            "x86_64 --smp 0",
+            "x86_64 --timeout",
+            "x86_64 --frob",
+            "x86_64 s390x",
+        ] {
+            assert!(
+                matches!(parse_qemu(&args(bad)), Err(Error::Usage(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn asm_args() {
+        assert_eq!(parse_asm(&[]).unwrap().0.name, "x86_64");
+        let (a, v) = parse_asm(&args("powerpc64 --verbose")).unwrap();
+        assert_eq!((a.name, v), ("powerpc64", true));
+        assert!(parse_asm(&args("vax")).is_err());
+    }
+
+    #[test]
+    fn test_job_order() {
+        let names: Vec<String> = test_steps().into_iter().map(|s| s.name).collect();
+        assert_eq!(names.first().unwrap(), "cargo fmt --all --check");
+        assert_eq!(names.last().unwrap(), "cargo xtask qemu all --config all");
+        assert_eq!(names.len(), 1 + 2 * CONFIGS.len() + 1);
+        assert_eq!(names[1], "clippy [debug]");
+        assert_eq!(names[2], "cargo test [debug]");
+        assert_eq!(names[8], "cargo test [full]");
+    }
+
+    #[test]
+    fn unknown_command_is_usage_error() {
+        assert!(matches!(
+            dispatch(&args("frobnicate")),
+            Err(Error::Usage(_))
+        ));
+        assert!(matches!(dispatch(&[]), Err(Error::Usage(_))));
+        assert!(matches!(
+            dispatch(&args("install extra")),
+            Err(Error::Usage(_))
+        ));
+    }
+}

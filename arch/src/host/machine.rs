@@ -1,0 +1,303 @@
+//! The simulated machine: cpus, scheduler, user memory, clock, console and debug state.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+
+use mightfault_core::fault::{handle_user_fault, FaultAction};
+use mightfault_core::{Arch, DebugState};
+
+use super::clock::Clock;
+use super::cpu::SimCpu;
+use super::extable::{self, Site};
+use super::memory::{SimPageKind, UserMemory};
+use super::sched::{Scheduler, SimTask, StopReason};
+
+/// How a simulated machine is built.
+#[derive(Clone, Copy, Debug)]
+pub struct MachineConfig {
+    /// Number of simulated cpus (at least 1).
+    pub cpus: u32,
+    /// Seed of the scheduler's choices (which cpu an undirected wake-up lands on).
+    pub seed: u64,
+    /// Also print console output to the host's stdout as it happens.
+    pub echo_console: bool,
+}
+
+impl Default for MachineConfig {
+    fn default() -> Self {
+        Self {
+            cpus: 2,
+            seed: 1,
+            echo_console: false,
+        }
+    }
+}
+
+/// A simulated SMP machine.
+pub struct Machine {
+    cpus: Box<[SimCpu]>,
+    sched: Scheduler,
+    memory: Mutex<UserMemory>,
+    clock: Clock,
+    debug: DebugState,
+    console: Mutex<String>,
+    echo_console: bool,
+    next_pid: AtomicU32,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    first_panic: Mutex<Option<Box<dyn Any + Send>>>,
+}
+
+thread_local! {
+    static CURRENT: Cell<Option<(&'static Machine, &'static SimTask)>> = const { Cell::new(None) };
+}
+
+/// The machine and task of the calling simulated task.
+///
+/// Panics outside a simulated task: kernel code only ever runs inside one
+/// (see [`Machine::run`]).
+pub(crate) fn current() -> (&'static Machine, &'static SimTask) {
+    CURRENT
+        .with(Cell::get)
+        .expect("mightfault host backend used outside a simulated task: run it through Machine::run()")
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Simulated tasks that panic are reported by `run`; their data stays consistent.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Machine {
+    /// Builds a machine. It lives for the rest of the process (tasks hold `'static`
+    /// references to it, as kernel code holds references to its cpus).
+    ///
+    /// # Context
+    /// Host code outside any simulated task.
+    pub fn new(config: MachineConfig) -> &'static Machine {
+        let cpus = config.cpus.max(1);
+        Box::leak(Box::new(Machine {
+            cpus: (0..cpus).map(|_| SimCpu::new()).collect(),
+            sched: Scheduler::new(cpus, config.seed),
+            memory: Mutex::new(UserMemory::default()),
+            clock: Clock::new(),
+            debug: DebugState::new(),
+            console: Mutex::new(String::new()),
+            echo_console: config.echo_console,
+            next_pid: AtomicU32::new(1),
+            threads: Mutex::new(Vec::new()),
+            first_panic: Mutex::new(None),
+        }))
+    }
+
+    /// The machine the calling simulated task runs on.
+    ///
+    /// # Context
+    /// Inside a simulated task only (panics elsewhere).
+    pub fn current() -> &'static Machine {
+        current().0
+    }
+
+    /// Runs `main` as a new task on cpu 0 and returns its result once every task it started
+    /// has exited. A panic in any task is re-raised here; so is a simulated deadlock (tasks
+    /// left that can never run).
+    ///
+    /// # Context
+    /// Host code outside any simulated task; blocks until the simulation ends.
+    pub fn run<R: Send + 'static>(
+        &'static self,
+        name: &'static str,
+        main: impl FnOnce() -> R + Send + 'static,
+    ) -> R {
+        let result = Arc::new(Mutex::new(None));
+        let slot = Arc::clone(&result);
+        self.spawn(name, 0, false, move || {
+            *lock(&slot) = Some(main());
+        });
+        self.sched.kick();
+        let stop = self.sched.wait_until_stopped();
+        if stop == StopReason::AllExited {
+            for handle in lock(&self.threads).drain(..) {
+                // Task panics were caught inside the thread and are re-raised below.
+                let _ = handle.join();
+            }
+        }
+        if let Some(payload) = lock(&self.first_panic).take() {
+            resume_unwind(payload);
+        }
+        assert_eq!(
+            stop,
+            StopReason::AllExited,
+            "simulated deadlock: tasks remain but none can run"
+        );
+        let value = lock(&result).take();
+        value.expect("the main task finished without a result")
+    }
+
+    /// Creates a task running `body` on `cpu`; returns its pid.
+    fn spawn(&'static self, name: &'static str, cpu: u32, front: bool, body: impl FnOnce() + Send + 'static) -> u32 {
+        let pid = self.next_pid.fetch_add(1, Ordering::Relaxed);
+        let task: &'static SimTask = Box::leak(Box::new(SimTask::new(pid, name)));
+        self.sched.admit(task, cpu, front);
+        let handle = thread::Builder::new()
+            .name(format!("{name}/{pid}"))
+            .spawn(move || {
+                CURRENT.with(|current| current.set(Some((self, task))));
+                self.sched.wait_for_baton(task);
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(body)) {
+                    lock(&self.first_panic).get_or_insert(payload);
+                }
+                self.sched.exit(task);
+            })
+            .expect("the host could not start a thread for a simulated task");
+        lock(&self.threads).push(handle);
+        pid
+    }
+
+    /// Everything printed on the console so far.
+    ///
+    /// # Context
+    /// Any host code.
+    pub fn console_text(&self) -> String {
+        lock(&self.console).clone()
+    }
+
+    /// Number of simulated cpus.
+    ///
+    /// # Context
+    /// Any host code.
+    pub fn nr_cpus(&self) -> u32 {
+        self.sched.nr_cpus()
+    }
+
+    pub(crate) fn cpu(&self, cpu: u32) -> &SimCpu {
+        &self.cpus[cpu as usize]
+    }
+
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub(crate) fn scheduler(&self) -> &Scheduler {
+        &self.sched
+    }
+
+    pub(crate) fn debug_state(&self) -> &DebugState {
+        &self.debug
+    }
+
+    pub(crate) fn console_write(&self, text: &str) {
+        lock(&self.console).push_str(text);
+        if self.echo_console {
+            print!("{text}");
+        }
+    }
+
+    pub(crate) fn memory(&self) -> MutexGuard<'_, UserMemory> {
+        lock(&self.memory)
+    }
+
+    /// Replaces the user address space with pages of `kinds` from `base`; false if they do
+    /// not fit below the user limit or `base` is not page-aligned.
+    ///
+    /// # Context
+    /// Never sleeps; inside or outside a simulated task.
+    pub fn map_user_pages(&self, base: usize, kinds: &[SimPageKind]) -> bool {
+        self.memory().set_layout(base, kinds)
+    }
+
+    /// Whether the user page holding `addr` is present.
+    ///
+    /// # Context
+    /// Never sleeps; inside or outside a simulated task.
+    pub fn user_page_present(&self, addr: usize) -> bool {
+        self.memory().is_present(addr)
+    }
+
+    /// Reads user memory without faulting; false if any byte is not present.
+    ///
+    /// # Context
+    /// Never sleeps; inside or outside a simulated task.
+    pub fn peek_user(&self, addr: usize, buf: &mut [u8]) -> bool {
+        self.memory()
+            .inspect(addr, buf.len(), |bytes, done| {
+                buf[done..done + bytes.len()].copy_from_slice(bytes)
+            })
+    }
+
+    /// Writes user memory without faulting, read-only pages included; false if any byte is
+    /// not present.
+    ///
+    /// # Context
+    /// Never sleeps; inside or outside a simulated task.
+    pub fn poke_user(&self, addr: usize, data: &[u8]) -> bool {
+        self.memory()
+            .inspect(addr, data.len(), |bytes, done| {
+                bytes.copy_from_slice(&data[done..done + bytes.len()])
+            })
+    }
+
+    /// Makes the calling task's next wake-up resume it on `cpu`.
+    ///
+    /// # Context
+    /// Never sleeps; inside a simulated task.
+    pub fn direct_next_wakeup(&self, cpu: u32) {
+        let (_, task) = current();
+        self.sched.direct_next_wakeup(task, cpu.min(self.nr_cpus() - 1));
+    }
+
+    /// The calling task sleeps while `other` runs to completion as a new task on the cpu it
+    /// leaves; then it resumes on `resume_on`.
+    ///
+    /// # Context
+    /// Sleeps; inside a simulated task.
+    pub fn sleep_while_other_runs(
+        &'static self,
+        other: impl FnOnce() + Send + 'static,
+        name: &'static str,
+        resume_on: u32,
+    ) {
+        let (_, task) = current();
+        let child = self.spawn(name, task.cpu(), true, other);
+        self.sched
+            .sleep_until_exit(task, child, resume_on.min(self.nr_cpus() - 1));
+    }
+
+    /// Handles a fault of the calling task at `addr` raised by access site `site`: the core
+    /// decides, and resolving a not-present page sleeps once (possibly migrating).
+    pub(crate) fn fault<A: Arch>(&'static self, addr: usize, write: bool, site: &'static Site) -> FaultAction {
+        let fixup = extable::fixup_for(site);
+        let action = handle_user_fault::<A>(fixup.is_some(), || {
+            let resolved = self.memory().resolve(addr, write);
+            if resolved.paged_in {
+                self.sched.sleep_once(current().1);
+            }
+            resolved.resolution
+        });
+        match action {
+            FaultAction::Fixup => debug_assert_eq!(fixup, Some(extable::fixup_landing())),
+            FaultAction::Oops => self.oops::<A>(addr, write),
+            FaultAction::Retry => {}
+        }
+        action
+    }
+
+    /// A fault outside any user access: print an oops and stop the task, as a kernel would.
+    fn oops<A: Arch>(&self, addr: usize, write: bool) -> ! {
+        let (_, task) = current();
+        mightfault_core::kprint!(
+            A,
+            "BUG: unable to handle page fault for address: {:#x}\n\
+             #PF: supervisor {} access in kernel mode\n\
+             Oops: CPU: {} PID: {} Comm: {}\n",
+            addr,
+            if write { "write" } else { "read" },
+            task.cpu(),
+            task.pid(),
+            task.context().name()
+        );
+        panic!("oops: page fault at {addr:#x} outside a user access");
+    }
+}

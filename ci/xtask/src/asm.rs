@@ -1,0 +1,332 @@
+//! `cargo xtask asm-audit`: instruction counts of the image's probe functions, per configuration.
+//!
+//! The probes are `#[no_mangle] #[inline(never)]` wrappers in the image around one primitive each,
+//! so their size is what the primitive costs once inlined into a caller. Counting production
+//! against debug shows what the debug checks add and that production compiles them away.
+
+use crate::cmd::{self, Result};
+use crate::config::{self, Arch, Config};
+use std::collections::HashMap;
+use std::process::Command;
+
+/// The probe symbols the image exports for the audit.
+pub const PROBES: [&str; 6] = [
+    "audit_preempt_disable",
+    "audit_preempt_enable",
+    "audit_pagefault_disable",
+    "audit_pagefault_enable",
+    "audit_might_fault",
+    "audit_get_user_u64",
+];
+
+/// The configurations compared, production first (the one that matters).
+const AUDIT_CONFIGS: [&str; 2] = ["production", "debug"];
+
+/// A disassembler: LLVM 22's objdump when present (same LLVM as rustc 1.96), else binutils'.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disassembler {
+    /// Program to run.
+    pub program: String,
+}
+
+impl Disassembler {
+    /// Picks the best available disassembler for `arch`.
+    pub fn find(arch: &Arch) -> Result<Self> {
+        if cmd::have_program("llvm-objdump-22") {
+            return Ok(Disassembler {
+                program: "llvm-objdump-22".into(),
+            });
+        }
+        // A plain binutils objdump only knows the host architecture.
+        if arch.is_x86() && cmd::have_program("objdump") {
+            return Ok(Disassembler {
+                program: "objdump".into(),
+            });
+        }
+        Err(format!(
+            "no disassembler for {}: run `cargo xtask install` (llvm-22)",
+            arch.name
+        ))
+    }
+
+    fn output(&self, args: &[&str], elf: &std::path::Path) -> Result<String> {
+        let mut c = Command::new(&self.program);
+        c.args(args).arg(elf);
+        let shown = cmd::display(&c);
+        let out = c
+            .output()
+            .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+        cmd::check(out.status, &shown)?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+/// Function symbols of an `objdump -t` listing: name → (address, size).
+pub fn parse_symbols(listing: &str) -> HashMap<String, (u64, u64)> {
+    let mut map = HashMap::new();
+    for line in listing.lines() {
+        // "<addr> <flags...> <section>\t<size> [.hidden] <name>"; the flags column has spaces.
+        let tokens: Vec<&str> = line.split_whitespace().collect();
+        if tokens.len() < 4 || !tokens.contains(&"F") {
+            continue;
+        }
+        let Ok(addr) = u64::from_str_radix(tokens[0], 16) else {
+            continue;
+        };
+        let name = tokens[tokens.len() - 1];
+        let mut size_idx = tokens.len() - 2;
+        if tokens[size_idx].starts_with('.')
+            && !tokens[size_idx].starts_with(".text")
+            && size_idx > 1
+        {
+            size_idx -= 1; // visibility marker such as .hidden
+        }
+        let Ok(size) = u64::from_str_radix(tokens[size_idx], 16) else {
+            continue;
+        };
+        map.insert(name.to_string(), (addr, size));
+    }
+    map
+}
+
+/// One disassembled instruction: address and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Insn {
+    /// Its address.
+    pub addr: u64,
+    /// Mnemonic and operands as the disassembler printed them.
+    pub text: String,
+}
+
+/// Instruction lines of an `objdump -d --no-show-raw-insn` listing.
+pub fn parse_disassembly(listing: &str) -> Vec<Insn> {
+    let mut out = Vec::new();
+    for line in listing.lines() {
+        let trimmed = line.trim_start();
+        let Some(colon) = trimmed.find(':') else {
+            continue;
+        };
+        let (addr, rest) = (&trimmed[..colon], trimmed[colon + 1..].trim());
+        // Symbol headers ("0000 <name>:") have a space before the colon; zero fill prints "...".
+        if addr.is_empty() || !addr.bytes().all(|b| b.is_ascii_hexdigit()) || rest.is_empty() {
+            continue;
+        }
+        let Ok(addr) = u64::from_str_radix(addr, 16) else {
+            continue;
+        };
+        out.push(Insn {
+            addr,
+            text: rest.split_whitespace().collect::<Vec<_>>().join(" "),
+        });
+    }
+    out
+}
+
+/// x86 prefixes that llvm-objdump prints on a line of their own; they belong to the next
+/// instruction and must not be counted twice (`lock` + `incl` is one instruction).
+const X86_PREFIXES: [&str; 19] = [
+    "lock", "rep", "repe", "repz", "repne", "repnz", "data16", "data32", "addr32", "cs", "ds",
+    "es", "fs", "gs", "ss", "notrack", "xacquire", "xrelease", "bnd",
+];
+
+/// The instructions of `[addr, addr + size)`, with stand-alone x86 prefixes folded into the
+/// instruction they prefix.
+pub fn function_body(insns: &[Insn], addr: u64, size: u64, x86: bool) -> Vec<Insn> {
+    let mut body: Vec<Insn> = Vec::new();
+    let mut pending: Option<Insn> = None;
+    for insn in insns
+        .iter()
+        .filter(|i| i.addr >= addr && i.addr < addr + size)
+    {
+        if x86 && X86_PREFIXES.contains(&insn.text.as_str()) {
+            let p = pending.take();
+            pending = Some(match p {
+                Some(p) => Insn {
+                    addr: p.addr,
+                    text: format!("{} {}", p.text, insn.text),
+                },
+                None => insn.clone(),
+            });
+            continue;
+        }
+        match pending.take() {
+            Some(p) => body.push(Insn {
+                addr: p.addr,
+                text: format!("{} {}", p.text, insn.text),
+            }),
+            None => body.push(insn.clone()),
+        }
+    }
+    body.extend(pending);
+    body
+}
+
+/// One probe in one configuration.
+#[derive(Debug)]
+enum Probe {
+    Missing,
+    Found { size: u64, body: Vec<Insn> },
+}
+
+/// `cargo xtask asm-audit <arch> [--verbose]`.
+pub fn run(arch: &'static Arch, verbose: bool) -> Result {
+    if !arch.has_image() {
+        return Err(format!(
+            "no image for {}: {} does not exist",
+            arch.name,
+            arch.marker().display()
+        ));
+    }
+    crate::qemu::ensure_tools(arch)?;
+    let dis = Disassembler::find(arch)?;
+    let configs: Vec<&'static Config> = AUDIT_CONFIGS
+        .iter()
+        .map(|n| config::config(n).expect("audit configs are defined"))
+        .collect();
+
+    let mut columns: Vec<HashMap<&str, Probe>> = Vec::new();
+    for config in &configs {
+        println!("== building {}/{} (release)", arch.name, config.name);
+        let elf = crate::qemu::build(arch, config)?;
+        let symbols = parse_symbols(&dis.output(&["-t"], &elf)?);
+        let insns = parse_disassembly(&dis.output(&["-d", "--no-show-raw-insn"], &elf)?);
+        let mut column = HashMap::new();
+        for probe in PROBES {
+            let entry = match symbols.get(probe) {
+                None => Probe::Missing,
+                Some(&(addr, size)) => Probe::Found {
+                    size,
+                    body: function_body(&insns, addr, size, arch.is_x86()),
+                },
+            };
+            if verbose {
+                println!("\n{probe} ({}/{}):", arch.name, config.name);
+                match &entry {
+                    Probe::Missing => println!("  (missing)"),
+                    Probe::Found { body, .. } => {
+                        for i in body {
+                            println!("  {:8x}:  {}", i.addr, i.text);
+                        }
+                    }
+                }
+            }
+            column.insert(probe, entry);
+        }
+        columns.push(column);
+    }
+
+    println!();
+    println!(
+        "Instruction counts of the audit probes ({}, release, {}):",
+        arch.name, dis.program
+    );
+    println!();
+    let mut header = String::from("| probe |");
+    let mut rule = String::from("|---|");
+    for c in &configs {
+        header += &format!(" {} insns | {} bytes |", c.name, c.name);
+        rule += "---:|---:|";
+    }
+    println!("{header}\n{rule}");
+    let mut missing = Vec::new();
+    for probe in PROBES {
+        let mut row = format!("| `{probe}` |");
+        for (config, column) in configs.iter().zip(&columns) {
+            match &column[probe] {
+                Probe::Missing => {
+                    row += " missing | missing |";
+                    missing.push(format!("{probe} ({})", config.name));
+                }
+                Probe::Found { size, body } => row += &format!(" {} | {size} |", body.len()),
+            }
+        }
+        println!("{row}");
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "probe symbol(s) missing from the image: {}",
+            missing.join(", ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LLVM_SYMS: &str = "\
+target/x/seed-image:\tfile format elf64-x86-64
+
+SYMBOL TABLE:
+0000000000000000 l    df *ABS*\t0000000000000000 seed.1
+00000000000012e0 g     F .text\t0000000000000004 audit_preempt_disable
+00000000000012f0 g     F .text\t0000000000000010 .hidden audit_hidden
+0000000000002000 g     O .data\t0000000000000008 NOT_A_FUNCTION
+";
+
+    const LLVM_DIS: &str = "\
+Disassembly of section .text:
+
+00000000000012e0 <audit_preempt_disable>:
+    12e0:      \tlock
+    12e1:      \tincl\t(%rdi)
+    12e3:      \tretq
+    12e4:      \tint3
+\t\t...
+00000000000012f0 <audit_hidden>:
+    12f0:      \trep
+    12f1:      \tmovsb\t(%rsi), %es:(%rdi)
+    12f3:      \tretq
+";
+
+    const GNU_DIS: &str = "\
+00000000000012e0 <audit_preempt_disable>:
+    12e0:\tlock incl (%rdi)
+    12e3:\tret
+    12e4:\tint3
+";
+
+    #[test]
+    fn symbols_functions_only_with_sizes() {
+        let s = parse_symbols(LLVM_SYMS);
+        assert_eq!(s.get("audit_preempt_disable"), Some(&(0x12e0, 4)));
+        assert_eq!(s.get("audit_hidden"), Some(&(0x12f0, 0x10)));
+        assert!(!s.contains_key("NOT_A_FUNCTION"));
+        assert!(!s.contains_key("seed.1"));
+    }
+
+    #[test]
+    fn llvm_prefix_lines_fold_and_padding_is_excluded() {
+        let insns = parse_disassembly(LLVM_DIS);
+        let body = function_body(&insns, 0x12e0, 4, true);
+        let texts: Vec<&str> = body.iter().map(|i| i.text.as_str()).collect();
+        assert_eq!(texts, ["lock incl (%rdi)", "retq"]);
+        let body = function_body(&insns, 0x12f0, 0x10, true);
+        assert_eq!(body.len(), 2);
+        assert_eq!(body[0].text, "rep movsb (%rsi), %es:(%rdi)");
+        assert_eq!(body[0].addr, 0x12f0);
+    }
+
+    #[test]
+    fn gnu_listing_counts_the_same() {
+        let insns = parse_disassembly(GNU_DIS);
+        assert_eq!(function_body(&insns, 0x12e0, 4, true).len(), 2);
+    }
+
+    #[test]
+    fn non_x86_does_not_fold() {
+        let insns = vec![
+            Insn {
+                addr: 0,
+                text: "lock".into(),
+            },
+            Insn {
+                addr: 4,
+                text: "blr".into(),
+            },
+        ];
+        assert_eq!(function_body(&insns, 0, 8, false).len(), 2);
+    }
+}

@@ -1,0 +1,447 @@
+//! Cross-building the seed image and booting it under QEMU with a live, judged serial console.
+
+use crate::cmd::{self, root, secs, Result};
+use crate::config::{Arch, Config};
+use crate::ktap::{Outcome, Parser};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Knobs of `cargo xtask qemu`.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// QEMU `-smp` (the migration cases need at least two cpus).
+    pub smp: u32,
+    /// Wall-clock limit for one boot; QEMU is killed when it runs out.
+    pub timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            smp: 2,
+            timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Where the cross builds go: apart from the host's target/debug, since a different rustc
+/// (1.96 vs rustup's) would otherwise force rebuilds both ways.
+pub fn target_dir() -> PathBuf {
+    root().join("target/cross")
+}
+
+/// Runs ci/install.sh when something the cross build or boot of `arch` needs is missing.
+pub fn ensure_tools(arch: &Arch) -> Result {
+    let missing: Vec<&str> = [cmd::CROSS_CARGO, cmd::CROSS_RUSTC, cmd::LINKER, arch.qemu]
+        .into_iter()
+        .filter(|p| !cmd::have_program(p))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("missing {}: running ci/install.sh", missing.join(", "));
+    cmd::install()
+}
+
+/// Builds the seed image for `arch` in `config` and returns a copy of the ELF that later builds of
+/// other configurations will not overwrite.
+pub fn build(arch: &Arch, config: &Config) -> Result<PathBuf> {
+    let target = arch.target_arg();
+    let features = config.package_features();
+    let target_dir = target_dir();
+    let mut cargo = cmd::cross_cargo();
+    cargo
+        .args([
+            "build",
+            "--release",
+            "-p",
+            crate::config::TESTS_PACKAGE,
+            "--bin",
+            "seed-image",
+        ])
+        .args(["--no-default-features", "--features", &features])
+        .args(["--target", &target])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .args([
+            "-Zbuild-std=core,compiler_builtins",
+            "-Zbuild-std-features=compiler-builtins-mem",
+        ]);
+    if arch.is_json() {
+        cargo.arg("-Zjson-target-spec");
+    }
+    cmd::run(&mut cargo)?;
+    let elf = target_dir
+        .join(arch.target_dir_name)
+        .join("release/seed-image");
+    if !elf.is_file() {
+        return Err(format!("build succeeded but {} is missing", elf.display()));
+    }
+    let images = target_dir.join("images");
+    std::fs::create_dir_all(&images).map_err(|e| format!("{}: {e}", images.display()))?;
+    let copy = images.join(format!("seed-image-{}-{}", arch.name, config.name));
+    std::fs::copy(&elf, &copy)
+        .map_err(|e| format!("copy {} -> {}: {e}", elf.display(), copy.display()))?;
+    Ok(copy)
+}
+
+/// The QEMU command line that boots `kernel` (see shared/TOOLCHAIN.md for why each flag).
+pub fn qemu_command(arch: &Arch, kernel: &std::path::Path, smp: u32) -> Command {
+    let mut c = Command::new(arch.qemu);
+    match arch.name {
+        "x86_64" => {
+            // -cpu max: SMAP/SMEP under TCG. isa-debug-exit: the image's failure exit.
+            c.args(["-M", "q35", "-cpu", "max"]);
+        }
+        "s390x" => {
+            c.args(["-M", "s390-ccw-virtio"]);
+        }
+        "powerpc64" => {
+            // VOF boots in milliseconds; the caps silence TCG's unsupported-mitigation errors.
+            c.args(["-M", "pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off"]);
+        }
+        other => unreachable!("no QEMU command for {other}"),
+    }
+    c.args([
+        "-smp",
+        &smp.to_string(),
+        "-m",
+        "256M",
+        "-display",
+        "none",
+        "-serial",
+        "stdio",
+    ]);
+    match arch.name {
+        "x86_64" => {
+            c.args([
+                "-no-reboot",
+                "-device",
+                "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            ]);
+        }
+        "s390x" => {
+            c.args(["-no-reboot", "-action", "panic=exit-failure"]);
+        }
+        _ => {
+            c.args(["-nodefaults", "-no-reboot", "-action", "panic=exit-failure"]);
+        }
+    }
+    c.arg("-kernel").arg(kernel);
+    c.stdin(Stdio::null());
+    c
+}
+
+/// How QEMU ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Exited with this status.
+    Code(i32),
+    /// Killed by a signal (not by us).
+    Signal(i32),
+    /// Still running at the deadline; we killed it.
+    TimedOut,
+}
+
+impl Exit {
+    /// Human-readable reason, decoding x86's isa-debug-exit convention.
+    pub fn describe(&self, arch: &Arch) -> String {
+        match *self {
+            Exit::Code(0) => "exit status 0".into(),
+            Exit::Code(c) if arch.is_x86() && c & 1 == 1 => {
+                format!(
+                    "exit status {c} (isa-debug-exit code {:#x}: the image reported failure)",
+                    c >> 1
+                )
+            }
+            Exit::Code(c) => format!("exit status {c} (crash or failure exit)"),
+            Exit::Signal(s) => format!("QEMU killed by signal {s}"),
+            Exit::TimedOut => "timed out; QEMU killed".into(),
+        }
+    }
+}
+
+/// What one boot produced.
+#[derive(Debug)]
+pub struct Boot {
+    /// How QEMU ended.
+    pub exit: Exit,
+    /// The parsed KTAP.
+    pub outcome: Outcome,
+    /// Wall-clock seconds of the boot.
+    pub secs: f64,
+}
+
+impl Boot {
+    /// Pass means QEMU exited 0 and the KTAP was complete with no `not ok`.
+    pub fn passed(&self) -> bool {
+        self.exit == Exit::Code(0) && self.outcome.passed()
+    }
+}
+
+enum Chunk {
+    Out(String),
+    Err(String),
+}
+
+/// Reads `pipe` line by line (a last partial line included) into `tx`.
+fn pump<R: Read + Send + 'static>(pipe: R, tx: mpsc::Sender<Chunk>, wrap: fn(String) -> Chunk) {
+    thread::spawn(move || {
+        let mut reader = BufReader::new(pipe);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    // Serial consoles may carry bytes that are not UTF-8; keep going regardless.
+                    let line = String::from_utf8_lossy(&buf)
+                        .trim_end_matches(['\n', '\r'])
+                        .to_string();
+                    if tx.send(wrap(line)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Boots `kernel`, streaming its console to stdout with `prefix`, and judges the result.
+pub fn boot(arch: &Arch, kernel: &std::path::Path, opts: Options, prefix: &str) -> Result<Boot> {
+    let mut qemu = qemu_command(arch, kernel, opts.smp);
+    qemu.stdout(Stdio::piped()).stderr(Stdio::piped());
+    println!("{prefix}$ {}", cmd::display(&qemu));
+    let start = Instant::now();
+    let deadline = start + opts.timeout;
+    let mut child = qemu
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", arch.qemu))?;
+    let (tx, rx) = mpsc::channel();
+    pump(child.stdout.take().expect("piped"), tx.clone(), Chunk::Out);
+    pump(child.stderr.take().expect("piped"), tx, Chunk::Err);
+
+    let mut parser = Parser::new();
+    let mut out = std::io::stdout();
+    let mut timed_out = false;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Chunk::Out(line)) => {
+                let _ = writeln!(out, "{prefix}{line}");
+                parser.feed(&line);
+            }
+            Ok(Chunk::Err(line)) => {
+                let _ = writeln!(out, "{prefix}qemu: {line}");
+            }
+            // Both pipes closed: QEMU is exiting (or has exited).
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                timed_out = true;
+                break;
+            }
+        }
+    }
+    // The pipes can close a moment before the process is reaped; keep honouring the deadline.
+    let status = loop {
+        if timed_out {
+            let _ = child.kill();
+            break None;
+        }
+        match child
+            .try_wait()
+            .map_err(|e| format!("waiting for {}: {e}", arch.qemu))?
+        {
+            Some(status) => break Some(status),
+            None if Instant::now() >= deadline => timed_out = true,
+            None => thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    // Reap a killed QEMU so no zombie outlives us.
+    let _ = child.wait();
+    let exit = match status {
+        None => Exit::TimedOut,
+        Some(s) => match s.code() {
+            Some(c) => Exit::Code(c),
+            None => {
+                use std::os::unix::process::ExitStatusExt;
+                Exit::Signal(s.signal().unwrap_or(0))
+            }
+        },
+    };
+    if exit == Exit::TimedOut {
+        println!(
+            "{prefix}*** timeout after {} s: QEMU killed",
+            opts.timeout.as_secs()
+        );
+    }
+    Ok(Boot {
+        exit,
+        outcome: parser.finish(),
+        secs: secs(start),
+    })
+}
+
+/// The verdict on one (arch, configuration) pair, for the summary.
+#[derive(Debug)]
+pub struct ImageReport {
+    /// Architecture name.
+    pub arch: &'static str,
+    /// Configuration name.
+    pub config: &'static str,
+    /// Whether it passed.
+    pub passed: bool,
+    /// The KTAP counts, when it booted.
+    pub outcome: Option<Outcome>,
+    /// Seconds spent building.
+    pub build_secs: f64,
+    /// Seconds spent booting.
+    pub boot_secs: f64,
+    /// Why it failed (empty when it passed).
+    pub reasons: Vec<String>,
+}
+
+/// Builds, boots and judges one image, never failing early: every problem lands in the report.
+pub fn run_image(arch: &'static Arch, config: &'static Config, opts: Options) -> ImageReport {
+    let prefix = format!("[{}/{}] ", arch.name, config.name);
+    let mut report = ImageReport {
+        arch: arch.name,
+        config: config.name,
+        passed: false,
+        outcome: None,
+        build_secs: 0.0,
+        boot_secs: 0.0,
+        reasons: Vec::new(),
+    };
+    if !arch.has_image() {
+        // A missing image is a failure, never a skip: CI must not go green without it.
+        let why = format!(
+            "no image for {}: {} does not exist",
+            arch.name,
+            arch.marker().display()
+        );
+        println!("{prefix}FAIL: {why}");
+        report.reasons.push(why);
+        return report;
+    }
+    if let Err(e) = ensure_tools(arch) {
+        report
+            .reasons
+            .push(format!("toolchain install failed: {e}"));
+        return report;
+    }
+    println!("{prefix}building");
+    let t = Instant::now();
+    let elf = build(arch, config);
+    report.build_secs = secs(t);
+    let elf = match elf {
+        Ok(elf) => elf,
+        Err(e) => {
+            println!("{prefix}FAIL: build: {e}");
+            report.reasons.push(format!("build failed: {e}"));
+            return report;
+        }
+    };
+    println!(
+        "{prefix}booting {} (smp {}, timeout {} s)",
+        elf.display(),
+        opts.smp,
+        opts.timeout.as_secs()
+    );
+    let boot = match boot(arch, &elf, opts, &prefix) {
+        Ok(b) => b,
+        Err(e) => {
+            report.reasons.push(e);
+            return report;
+        }
+    };
+    report.boot_secs = boot.secs;
+    report.passed = boot.passed();
+    if boot.exit != Exit::Code(0) {
+        report.reasons.push(boot.exit.describe(arch));
+    }
+    let o = &boot.outcome;
+    if !o.failures.is_empty() {
+        report
+            .reasons
+            .push(format!("not ok: {}", o.failures.join(", ")));
+    }
+    report
+        .reasons
+        .extend(o.errors.iter().map(|e| format!("KTAP: {e}")));
+    println!(
+        "{prefix}{}: {} passed, {} failed, {} skipped (boot {:.1} s)",
+        if report.passed { "PASS" } else { "FAIL" },
+        o.passed,
+        o.failed,
+        o.skipped,
+        boot.secs
+    );
+    for r in &report.reasons {
+        println!("{prefix}  {r}");
+    }
+    report.outcome = Some(boot.outcome);
+    report
+}
+
+/// Prints the arch × configuration summary as a markdown table, then each failure's reasons.
+pub fn print_summary(reports: &[ImageReport]) {
+    println!();
+    println!("| arch | config | result | passed | failed | skipped | build s | boot s |");
+    println!("|---|---|---|---:|---:|---:|---:|---:|");
+    for r in reports {
+        let (p, f, s) = match &r.outcome {
+            Some(o) => (
+                o.passed.to_string(),
+                o.failed.to_string(),
+                o.skipped.to_string(),
+            ),
+            None => ("-".into(), "-".into(), "-".into()),
+        };
+        println!(
+            "| {} | {} | {} | {p} | {f} | {s} | {:.1} | {:.1} |",
+            r.arch,
+            r.config,
+            if r.passed { "PASS" } else { "FAIL" },
+            r.build_secs,
+            r.boot_secs
+        );
+    }
+    for r in reports.iter().filter(|r| !r.passed) {
+        println!("{}/{} failed:", r.arch, r.config);
+        for why in &r.reasons {
+            println!("  - {why}");
+        }
+    }
+    let passed = reports.iter().filter(|r| r.passed).count();
+    // The plain closing line CI reads: images, not cases.
+    println!("images: {passed} passed, {} failed", reports.len() - passed);
+}
+
+/// `cargo xtask qemu`: every requested (arch, config) pair, then the summary. Fails if any did.
+pub fn run(arches: &[&'static Arch], configs: &[&'static Config], opts: Options) -> Result {
+    let total = arches.len() * configs.len();
+    let mut reports = Vec::with_capacity(total);
+    for arch in arches {
+        for config in configs {
+            println!(
+                "=== image {}/{total}: {}/{} ===",
+                reports.len() + 1,
+                arch.name,
+                config.name
+            );
+            reports.push(run_image(arch, config, opts));
+        }
+    }
+    print_summary(&reports);
+    let failed = reports.iter().filter(|r| !r.passed).count();
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} of {total} image(s) failed"))
+    }
+}

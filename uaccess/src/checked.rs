@@ -1,0 +1,100 @@
+//! The checked accessors: access_ok(), then might_fault(), then the raw access.
+
+use mightfault_core::{might_fault, Efault, RawUserAccess, UserScalar};
+
+use crate::access_ok::access_ok;
+
+/// Copies `from` to user address `to`; returns the number of bytes not copied (0 on success,
+/// `from.len()` when the range is not a user range).
+///
+/// # Context
+/// May sleep to page user memory in, unless page faults are disabled (then a fault ends the
+/// copy). Process context; with debug-atomic-sleep, a call in atomic context without
+/// pagefault_disable() is reported.
+#[inline(always)]
+#[track_caller]
+pub fn copy_to_user<A: RawUserAccess>(to: usize, from: &[u8]) -> usize {
+    if !access_ok::<A>(to, from.len()) {
+        return from.len();
+    }
+    might_fault::<A>();
+    // SAFETY: `from` is a valid slice and the user range was checked by access_ok() above.
+    unsafe { A::raw_copy_to_user(to, from.as_ptr(), from.len()) }
+}
+
+/// Copies from user address `from` into `to`; returns the number of bytes not copied. The part
+/// of `to` that could not be filled is zeroed, so no stale kernel data leaks to the caller.
+///
+/// # Context
+/// May sleep to page user memory in, unless page faults are disabled. Process context.
+#[inline(always)]
+#[track_caller]
+pub fn copy_from_user<A: RawUserAccess>(to: &mut [u8], from: usize) -> usize {
+    let len = to.len();
+    if !access_ok::<A>(from, len) {
+        to.fill(0);
+        return len;
+    }
+    might_fault::<A>();
+    // SAFETY: `to` is a valid mutable slice and the user range was checked by access_ok().
+    let left = unsafe { A::raw_copy_from_user(to.as_mut_ptr(), from, len) };
+    to[len - left..].fill(0);
+    left
+}
+
+/// Zeroes `n` bytes at user address `to`; returns the number of bytes not zeroed.
+///
+/// # Context
+/// May sleep to page user memory in, unless page faults are disabled. Process context.
+#[inline(always)]
+#[track_caller]
+pub fn clear_user<A: RawUserAccess>(to: usize, n: usize) -> usize {
+    if !access_ok::<A>(to, n) {
+        return n;
+    }
+    might_fault::<A>();
+    // SAFETY: the user range was checked by access_ok() above.
+    unsafe { A::raw_clear_user(to, n) }
+}
+
+/// Reads one value from user address `from` into `value`; on failure `value` is zeroed and
+/// `Err(Efault)` returned.
+///
+/// # Context
+/// May sleep to page user memory in, unless page faults are disabled. Process context.
+#[inline(always)]
+#[track_caller]
+pub fn get_user<A: RawUserAccess, T: UserScalar>(value: &mut T, from: usize) -> Result<(), Efault> {
+    if !access_ok::<A>(from, T::SIZE) {
+        *value = T::from_bits(0);
+        return Err(Efault);
+    }
+    might_fault::<A>();
+    // SAFETY: the user range was checked by access_ok() above.
+    let read = unsafe { A::raw_get_user::<T>(from) };
+    match read {
+        Ok(read) => {
+            *value = read;
+            Ok(())
+        }
+        Err(err) => {
+            *value = T::from_bits(0);
+            Err(err)
+        }
+    }
+}
+
+/// Writes `value` to user address `to` in one access; nothing is written on failure.
+///
+/// # Context
+/// May sleep to page user memory in, unless page faults are disabled. Process context.
+#[inline(always)]
+#[track_caller]
+pub fn put_user<A: RawUserAccess, T: UserScalar>(value: T, to: usize) -> Result<(), Efault> {
+    if !access_ok::<A>(to, T::SIZE) {
+        return Err(Efault);
+    }
+    might_fault::<A>();
+    // SAFETY: the user range was checked by access_ok() above.
+    unsafe { A::raw_put_user(to, value) }
+}
