@@ -1,1 +1,28 @@
+//! The test suites every backend runs, written once over [`SeedMachine`].
+//!
+//! - [`seed`]: the eleven cases of SCENARIOS.md, the project's contract;
+//! - [`uaccess_suite`]: every accessor against every kind of bad input.
+//!
+//! Both print KTAP through the machine's console (see [`ktap`]), so the host tests and the
+//! bootable images produce the same report.
 #![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod ktap;
+pub mod machine;
+pub mod machines;
+pub mod seed;
+mod support;
+pub mod uaccess_suite;
+
+pub use machine::{PageKind, SeedMachine};
+
+/// Runs every suite on machine `M`, printing KTAP; returns whether nothing failed.
+///
+/// # Context
+/// Sleeps (the cases page memory in and migrate between cpus); run it from a task in process
+/// context with no locks held.
+pub fn run_all<M: SeedMachine>() -> bool {
+    let suites = [seed::suite::<M>(), uaccess_suite::suite::<M>()];
+    ktap::run::<M>(&suites)
+}

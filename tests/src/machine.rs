@@ -47,8 +47,8 @@ pub trait SeedMachine: Arch + RawUserAccess {
     /// Makes the next wake-up of the current task resume it on `cpu`.
     fn direct_next_wakeup(cpu: u32);
 
-    /// Puts the current task to sleep; while it sleeps, runs `other` as a new task called
+    /// Puts the current task to sleep; while it sleeps, runs `other(arg)` as a new task called
     /// `name` on the cpu the current task leaves, to completion; then resumes the current task
-    /// on `resume_on`.
-    fn sleep_while_other_runs(other: fn(), name: &'static str, resume_on: u32);
+    /// on `resume_on`. `arg` usually points at data on the sleeping task's stack.
+    fn sleep_while_other_runs(other: fn(usize), arg: usize, name: &'static str, resume_on: u32);
 }

@@ -61,7 +61,10 @@ impl PreemptCountStore for SimCpuCount {
 
     fn sub_and_test(val: u32) -> bool {
         // Zero only when the count is zero *and* the inverted resched bit is clear.
-        this_cpu_count().fetch_sub(val, Ordering::Relaxed).wrapping_sub(val) == 0
+        this_cpu_count()
+            .fetch_sub(val, Ordering::Relaxed)
+            .wrapping_sub(val)
+            == 0
     }
 
     fn need_resched() -> bool {

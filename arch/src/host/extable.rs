@@ -25,7 +25,13 @@ pub(crate) static PLAIN_ACCESS: Site = Site(6);
 /// Where fixed-up accesses continue; the simulation's accessors return from there.
 static FIXUP: Site = Site(7);
 
-const COVERED: [&Site; 5] = [&COPY_TO_USER, &COPY_FROM_USER, &CLEAR_USER, &GET_USER, &PUT_USER];
+const COVERED: [&Site; 5] = [
+    &COPY_TO_USER,
+    &COPY_FROM_USER,
+    &CLEAR_USER,
+    &GET_USER,
+    &PUT_USER,
+];
 
 struct Table(UnsafeCell<[ExtableEntry; COVERED.len()]>);
 
@@ -35,7 +41,9 @@ unsafe impl Sync for Table {}
 
 // The table is a static (not a heap allocation) so that the sites, which are statics too, are
 // within the ±2 GiB a relative entry can reach.
-static TABLE: Table = Table(UnsafeCell::new([const { ExtableEntry::empty() }; COVERED.len()]));
+static TABLE: Table = Table(UnsafeCell::new(
+    [const { ExtableEntry::empty() }; COVERED.len()],
+));
 static BUILD: Once = Once::new();
 
 /// The address a site stands for.
@@ -51,7 +59,10 @@ pub(crate) fn table() -> &'static [ExtableEntry] {
         // Filled in reverse so that the boot-time sort has work to do.
         for (entry, site) in entries.iter_mut().zip(COVERED.iter().rev()) {
             let placed = entry.set(site_addr(site), site_addr(&FIXUP));
-            assert!(placed, "simulation access sites must lie within 2 GiB of the table");
+            assert!(
+                placed,
+                "simulation access sites must lie within 2 GiB of the table"
+            );
         }
         extable::sort(entries);
     });

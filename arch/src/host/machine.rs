@@ -60,14 +60,16 @@ thread_local! {
 /// Panics outside a simulated task: kernel code only ever runs inside one
 /// (see [`Machine::run`]).
 pub(crate) fn current() -> (&'static Machine, &'static SimTask) {
-    CURRENT
-        .with(Cell::get)
-        .expect("mightfault host backend used outside a simulated task: run it through Machine::run()")
+    CURRENT.with(Cell::get).expect(
+        "mightfault host backend used outside a simulated task: run it through Machine::run()",
+    )
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Simulated tasks that panic are reported by `run`; their data stays consistent.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Machine {
@@ -137,7 +139,13 @@ impl Machine {
     }
 
     /// Creates a task running `body` on `cpu`; returns its pid.
-    fn spawn(&'static self, name: &'static str, cpu: u32, front: bool, body: impl FnOnce() + Send + 'static) -> u32 {
+    fn spawn(
+        &'static self,
+        name: &'static str,
+        cpu: u32,
+        front: bool,
+        body: impl FnOnce() + Send + 'static,
+    ) -> u32 {
         let pid = self.next_pid.fetch_add(1, Ordering::Relaxed);
         let task: &'static SimTask = Box::leak(Box::new(SimTask::new(pid, name)));
         self.sched.admit(task, cpu, front);
@@ -221,10 +229,9 @@ impl Machine {
     /// # Context
     /// Never sleeps; inside or outside a simulated task.
     pub fn peek_user(&self, addr: usize, buf: &mut [u8]) -> bool {
-        self.memory()
-            .inspect(addr, buf.len(), |bytes, done| {
-                buf[done..done + bytes.len()].copy_from_slice(bytes)
-            })
+        self.memory().inspect(addr, buf.len(), |bytes, done| {
+            buf[done..done + bytes.len()].copy_from_slice(bytes)
+        })
     }
 
     /// Writes user memory without faulting, read-only pages included; false if any byte is
@@ -233,10 +240,9 @@ impl Machine {
     /// # Context
     /// Never sleeps; inside or outside a simulated task.
     pub fn poke_user(&self, addr: usize, data: &[u8]) -> bool {
-        self.memory()
-            .inspect(addr, data.len(), |bytes, done| {
-                bytes.copy_from_slice(&data[done..done + bytes.len()])
-            })
+        self.memory().inspect(addr, data.len(), |bytes, done| {
+            bytes.copy_from_slice(&data[done..done + bytes.len()])
+        })
     }
 
     /// Makes the calling task's next wake-up resume it on `cpu`.
@@ -245,7 +251,8 @@ impl Machine {
     /// Never sleeps; inside a simulated task.
     pub fn direct_next_wakeup(&self, cpu: u32) {
         let (_, task) = current();
-        self.sched.direct_next_wakeup(task, cpu.min(self.nr_cpus() - 1));
+        self.sched
+            .direct_next_wakeup(task, cpu.min(self.nr_cpus() - 1));
     }
 
     /// The calling task sleeps while `other` runs to completion as a new task on the cpu it
@@ -267,7 +274,12 @@ impl Machine {
 
     /// Handles a fault of the calling task at `addr` raised by access site `site`: the core
     /// decides, and resolving a not-present page sleeps once (possibly migrating).
-    pub(crate) fn fault<A: Arch>(&'static self, addr: usize, write: bool, site: &'static Site) -> FaultAction {
+    pub(crate) fn fault<A: Arch>(
+        &'static self,
+        addr: usize,
+        write: bool,
+        site: &'static Site,
+    ) -> FaultAction {
         let fixup = extable::fixup_for(site);
         let action = handle_user_fault::<A>(fixup.is_some(), || {
             let resolved = self.memory().resolve(addr, write);

@@ -94,7 +94,12 @@ impl UserMemory {
 
     /// Whether every byte of `[addr, addr + len)` is accessible; if not, the first address
     /// that is not.
-    pub(crate) fn first_inaccessible(&mut self, addr: usize, len: usize, write: bool) -> Option<usize> {
+    pub(crate) fn first_inaccessible(
+        &mut self,
+        addr: usize,
+        len: usize,
+        write: bool,
+    ) -> Option<usize> {
         let mut at = addr;
         let end = addr.wrapping_add(len);
         while at != end {
@@ -149,12 +154,20 @@ impl UserMemory {
     /// Whether the page holding `addr` is present.
     pub(crate) fn is_present(&self, addr: usize) -> bool {
         addr < USER_LIMIT
-            && matches!(self.pages.get(&page_number(addr)), Some(Page::Present { .. }))
+            && matches!(
+                self.pages.get(&page_number(addr)),
+                Some(Page::Present { .. })
+            )
     }
 
     /// Copies between `[addr, addr + len)` and a kernel buffer, ignoring write protection and
     /// never faulting; false (touching nothing) if any byte is not present.
-    pub(crate) fn inspect(&mut self, addr: usize, len: usize, mut each: impl FnMut(&mut [u8], usize)) -> bool {
+    pub(crate) fn inspect(
+        &mut self,
+        addr: usize,
+        len: usize,
+        mut each: impl FnMut(&mut [u8], usize),
+    ) -> bool {
         if len == 0 {
             return true;
         }

@@ -92,7 +92,9 @@ impl Scheduler {
     fn lock(&self) -> MutexGuard<'_, SchedState> {
         // A task thread that panicked while holding the lock leaves valid state behind (every
         // update is a single step), so a poisoned lock is still usable.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Registers a new task, runnable on `cpu`, at the back (or the front) of the queue.

@@ -11,7 +11,13 @@ use super::placement::{CountPlacement, Host};
 /// Moves `n` bytes at user address `addr` page by page through `each(page_bytes, done)`;
 /// returns how many bytes were not moved. A fault ends the access exactly at the first byte
 /// of the page that faulted: every byte before it is done, none after it.
-fn transfer<A: Arch>(site: &'static Site, addr: usize, n: usize, write: bool, mut each: impl FnMut(&mut [u8], usize)) -> usize {
+fn transfer<A: Arch>(
+    site: &'static Site,
+    addr: usize,
+    n: usize,
+    write: bool,
+    mut each: impl FnMut(&mut [u8], usize),
+) -> usize {
     let machine = current().0;
     let mut done = 0;
     while done < n {
@@ -116,7 +122,9 @@ impl<P: CountPlacement> Host<P> {
     /// Inside a simulated task; may sleep to page the byte in.
     pub fn plain_read_user_byte(addr: usize) -> u8 {
         let mut byte = 0;
-        let left = transfer::<Self>(&extable::PLAIN_ACCESS, addr, 1, false, |page, _| byte = page[0]);
+        let left = transfer::<Self>(&extable::PLAIN_ACCESS, addr, 1, false, |page, _| {
+            byte = page[0]
+        });
         debug_assert_eq!(left, 0, "a fault without an exception-table entry oopses");
         byte
     }

@@ -65,26 +65,24 @@ impl Disassembler {
 pub fn parse_symbols(listing: &str) -> HashMap<String, (u64, u64)> {
     let mut map = HashMap::new();
     for line in listing.lines() {
-        // "<addr> <flags...> <section>\t<size> [.hidden] <name>"; the flags column has spaces.
-        let tokens: Vec<&str> = line.split_whitespace().collect();
-        if tokens.len() < 4 || !tokens.contains(&"F") {
-            continue;
-        }
-        let Ok(addr) = u64::from_str_radix(tokens[0], 16) else {
+        // "<addr> <flags> <section>\t<size> [<st_other>|.hidden] <name>": both objdumps put a tab
+        // before the size; the flags column has spaces, and what sits between size and name
+        // varies (ppc64 ELFv2 prints the local-entry bits, e.g. `0x60`).
+        let Some((left, right)) = line.split_once('\t') else {
             continue;
         };
-        let name = tokens[tokens.len() - 1];
-        let mut size_idx = tokens.len() - 2;
-        if tokens[size_idx].starts_with('.')
-            && !tokens[size_idx].starts_with(".text")
-            && size_idx > 1
-        {
-            size_idx -= 1; // visibility marker such as .hidden
+        let left: Vec<&str> = left.split_whitespace().collect();
+        let right: Vec<&str> = right.split_whitespace().collect();
+        if left.len() < 3 || !left[1..left.len() - 1].contains(&"F") || right.len() < 2 {
+            continue;
         }
-        let Ok(size) = u64::from_str_radix(tokens[size_idx], 16) else {
+        let (Ok(addr), Ok(size)) = (
+            u64::from_str_radix(left[0], 16),
+            u64::from_str_radix(right[0], 16),
+        ) else {
             continue;
         };
-        map.insert(name.to_string(), (addr, size));
+        map.insert(right[right.len() - 1].to_string(), (addr, size));
     }
     map
 }
@@ -263,6 +261,7 @@ SYMBOL TABLE:
 0000000000000000 l    df *ABS*\t0000000000000000 seed.1
 00000000000012e0 g     F .text\t0000000000000004 audit_preempt_disable
 00000000000012f0 g     F .text\t0000000000000010 .hidden audit_hidden
+000000000040001c g     F .text\t0000000000000038 0x60 audit_ppc_local_entry
 0000000000002000 g     O .data\t0000000000000008 NOT_A_FUNCTION
 ";
 
@@ -293,6 +292,7 @@ Disassembly of section .text:
         let s = parse_symbols(LLVM_SYMS);
         assert_eq!(s.get("audit_preempt_disable"), Some(&(0x12e0, 4)));
         assert_eq!(s.get("audit_hidden"), Some(&(0x12f0, 0x10)));
+        assert_eq!(s.get("audit_ppc_local_entry"), Some(&(0x40001c, 0x38)));
         assert!(!s.contains_key("NOT_A_FUNCTION"));
         assert!(!s.contains_key("seed.1"));
     }

@@ -152,15 +152,19 @@ impl Exit {
     pub fn describe(&self, arch: &Arch) -> String {
         match *self {
             Exit::Code(0) => "exit status 0".into(),
+            // QEMU's own errors (bad -kernel, bad option) also exit 1, the same as code 0.
+            Exit::Code(1) if arch.is_x86() => {
+                "exit status 1 (a QEMU error, or the image's isa-debug-exit code 0)".into()
+            }
             Exit::Code(c) if arch.is_x86() && c & 1 == 1 => {
                 format!(
                     "exit status {c} (isa-debug-exit code {:#x}: the image reported failure)",
                     c >> 1
                 )
             }
-            Exit::Code(c) => format!("exit status {c} (crash or failure exit)"),
+            Exit::Code(c) => format!("exit status {c} (a failure exit, guest panic or QEMU error)"),
             Exit::Signal(s) => format!("QEMU killed by signal {s}"),
-            Exit::TimedOut => "timed out; QEMU killed".into(),
+            Exit::TimedOut => "timed out; QEMU was killed".into(),
         }
     }
 }
@@ -213,31 +217,43 @@ fn pump<R: Read + Send + 'static>(pipe: R, tx: mpsc::Sender<Chunk>, wrap: fn(Str
 
 /// Boots `kernel`, streaming its console to stdout with `prefix`, and judges the result.
 pub fn boot(arch: &Arch, kernel: &std::path::Path, opts: Options, prefix: &str) -> Result<Boot> {
-    let mut qemu = qemu_command(arch, kernel, opts.smp);
-    qemu.stdout(Stdio::piped()).stderr(Stdio::piped());
-    println!("{prefix}$ {}", cmd::display(&qemu));
+    supervise(qemu_command(arch, kernel, opts.smp), opts.timeout, prefix)
+}
+
+/// Runs `command` (QEMU, or a stand-in in tests) under `timeout`: its stdout is the console,
+/// echoed with `prefix` and parsed as KTAP; its stderr is echoed; it is killed at the deadline.
+pub fn supervise(mut command: Command, timeout: Duration, prefix: &str) -> Result<Boot> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let shown = cmd::display(&command);
+    println!("{prefix}$ {shown}");
     let start = Instant::now();
-    let deadline = start + opts.timeout;
-    let mut child = qemu
+    let deadline = start + timeout;
+    let mut child = command
         .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", arch.qemu))?;
+        .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
     let (tx, rx) = mpsc::channel();
     pump(child.stdout.take().expect("piped"), tx.clone(), Chunk::Out);
     pump(child.stderr.take().expect("piped"), tx, Chunk::Err);
 
     let mut parser = Parser::new();
     let mut out = std::io::stdout();
+    let mut show = |chunk: Chunk, parser: &mut Parser| match chunk {
+        Chunk::Out(line) => {
+            let _ = writeln!(out, "{prefix}{line}");
+            parser.feed(&line);
+        }
+        Chunk::Err(line) => {
+            let _ = writeln!(out, "{prefix}qemu: {line}");
+        }
+    };
     let mut timed_out = false;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
-            Ok(Chunk::Out(line)) => {
-                let _ = writeln!(out, "{prefix}{line}");
-                parser.feed(&line);
-            }
-            Ok(Chunk::Err(line)) => {
-                let _ = writeln!(out, "{prefix}qemu: {line}");
-            }
+            Ok(chunk) => show(chunk, &mut parser),
             // Both pipes closed: QEMU is exiting (or has exited).
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -254,7 +270,7 @@ pub fn boot(arch: &Arch, kernel: &std::path::Path, opts: Options, prefix: &str) 
         }
         match child
             .try_wait()
-            .map_err(|e| format!("waiting for {}: {e}", arch.qemu))?
+            .map_err(|e| format!("waiting for `{shown}`: {e}"))?
         {
             Some(status) => break Some(status),
             None if Instant::now() >= deadline => timed_out = true,
@@ -263,6 +279,12 @@ pub fn boot(arch: &Arch, kernel: &std::path::Path, opts: Options, prefix: &str) 
     };
     // Reap a killed QEMU so no zombie outlives us.
     let _ = child.wait();
+    // A killed QEMU's last, unterminated line only arrives now that its pipes are closed; it is
+    // often the most telling one. The grace period bounds a pipe held open by anything else.
+    let grace = Instant::now() + Duration::from_secs(2);
+    while let Ok(chunk) = rx.recv_timeout(grace.saturating_duration_since(Instant::now())) {
+        show(chunk, &mut parser);
+    }
     let exit = match status {
         None => Exit::TimedOut,
         Some(s) => match s.code() {
@@ -274,10 +296,7 @@ pub fn boot(arch: &Arch, kernel: &std::path::Path, opts: Options, prefix: &str) 
         },
     };
     if exit == Exit::TimedOut {
-        println!(
-            "{prefix}*** timeout after {} s: QEMU killed",
-            opts.timeout.as_secs()
-        );
+        println!("{prefix}*** timeout after {} s: killed", timeout.as_secs());
     }
     Ok(Boot {
         exit,
@@ -443,5 +462,112 @@ pub fn run(arches: &[&'static Arch], configs: &[&'static Config], opts: Options)
         Ok(())
     } else {
         Err(format!("{failed} of {total} image(s) failed"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::arch;
+
+    const GOOD: &str = "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: seed\n    1..2\n    ok 1 a\n    ok 2 b # SKIP n/a\nok 1 seed\n";
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("sh");
+        c.args(["-c", script]);
+        c
+    }
+
+    #[test]
+    fn clean_exit_with_good_ktap_passes() {
+        let b = supervise(
+            sh(&format!("printf '{GOOD}'; echo noise >&2")),
+            Duration::from_secs(20),
+            "[t] ",
+        )
+        .unwrap();
+        assert_eq!(b.exit, Exit::Code(0));
+        assert_eq!((b.outcome.passed, b.outcome.skipped), (1, 1));
+        assert!(b.passed());
+    }
+
+    #[test]
+    fn crash_after_good_ktap_fails() {
+        let b = supervise(
+            sh(&format!("printf '{GOOD}'; exit 3")),
+            Duration::from_secs(20),
+            "[t] ",
+        )
+        .unwrap();
+        assert_eq!(b.exit, Exit::Code(3));
+        assert!(b.outcome.passed());
+        assert!(!b.passed());
+    }
+
+    #[test]
+    fn hang_is_killed_at_the_deadline() {
+        let t = Instant::now();
+        let script = "printf 'KTAP version 1\\n1..1\\n    KTAP version 1\\n    1..2\\n    ok 1 a'; exec sleep 30";
+        let b = supervise(sh(script), Duration::from_secs(1), "[t] ").unwrap();
+        assert!(t.elapsed() < Duration::from_secs(10));
+        assert_eq!(b.exit, Exit::TimedOut);
+        // The partial last line (no newline) still reached the parser.
+        assert_eq!(b.outcome.passed, 1);
+        assert!(!b.outcome.passed());
+        assert!(!b.passed());
+    }
+
+    #[test]
+    fn stdin_is_null() {
+        // `cat` would block on an inherited terminal or pipe; on /dev/null it ends at once.
+        let b = supervise(
+            sh(&format!("cat; printf '{GOOD}'")),
+            Duration::from_secs(20),
+            "[t] ",
+        )
+        .unwrap();
+        assert!(b.passed());
+    }
+
+    #[test]
+    fn exit_descriptions() {
+        let x86 = arch("x86_64").unwrap();
+        let s390 = arch("s390x").unwrap();
+        assert!(Exit::Code(7)
+            .describe(x86)
+            .contains("isa-debug-exit code 0x3"));
+        assert!(Exit::Code(1).describe(x86).contains("QEMU error"));
+        assert!(Exit::Code(1).describe(s390).contains("failure exit"));
+        assert_eq!(Exit::Code(0).describe(s390), "exit status 0");
+    }
+
+    #[test]
+    fn qemu_command_lines() {
+        let k = std::path::Path::new("/k");
+        let ppc = cmd::display(&qemu_command(arch("powerpc64").unwrap(), k, 3));
+        assert!(
+            ppc.starts_with("qemu-system-ppc64 -M pseries,x-vof=on,"),
+            "{ppc}"
+        );
+        assert!(
+            ppc.contains("-smp 3 -m 256M -display none -serial stdio -nodefaults -no-reboot"),
+            "{ppc}"
+        );
+        assert!(
+            ppc.ends_with("-action panic=exit-failure -kernel /k"),
+            "{ppc}"
+        );
+        let x86 = cmd::display(&qemu_command(arch("x86_64").unwrap(), k, 2));
+        assert_eq!(
+            x86,
+            "qemu-system-x86_64 -M q35 -cpu max -smp 2 -m 256M -display none -serial stdio -no-reboot \
+             -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel /k"
+        );
+        let s390 = cmd::display(&qemu_command(arch("s390x").unwrap(), k, 2));
+        assert_eq!(
+            s390,
+            "qemu-system-s390x -M s390-ccw-virtio -smp 2 -m 256M -display none -serial stdio -no-reboot \
+             -action panic=exit-failure -kernel /k"
+        );
     }
 }

@@ -1,0 +1,23 @@
+//! Links the bare-metal test image with its arch's linker script; host builds need nothing.
+
+use std::env;
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("none") {
+        return;
+    }
+    let arch = env::var("CARGO_CFG_TARGET_ARCH").expect("cargo sets CARGO_CFG_TARGET_ARCH");
+    let manifest =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let script = manifest
+        .join("..")
+        .join("arch")
+        .join("src")
+        .join(&arch)
+        .join("link.ld");
+    println!("cargo:rerun-if-changed={}", script.display());
+    println!("cargo:rustc-link-arg-bin=seed-image=-T{}", script.display());
+    println!("cargo:rustc-link-arg-bin=seed-image=--no-pie");
+}

@@ -1,0 +1,51 @@
+//! The simulated host machine runs the suites in both preempt-count placements.
+
+use mightfault_arch::host::{CountPlacement, Host, Machine, SimPageKind, PAGE_SIZE};
+
+use crate::machine::{PageKind, SeedMachine};
+
+/// Where the suites lay out their user pages in the simulation.
+const TEST_AREA: usize = 0x4000_0000;
+
+impl<P: CountPlacement> SeedMachine for Host<P> {
+    const PAGE_SIZE: usize = PAGE_SIZE;
+
+    fn nr_cpus() -> u32 {
+        Machine::current().nr_cpus()
+    }
+
+    fn map_user_pages(kinds: &[PageKind]) -> usize {
+        let mut sim = [SimPageKind::Unmapped; 16];
+        for (slot, kind) in sim.iter_mut().zip(kinds) {
+            *slot = match kind {
+                PageKind::PresentRw => SimPageKind::PresentRw,
+                PageKind::PresentRo => SimPageKind::PresentRo,
+                PageKind::NotPresent => SimPageKind::NotPresent,
+                PageKind::Unmapped => SimPageKind::Unmapped,
+            };
+        }
+        let laid_out = Machine::current().map_user_pages(TEST_AREA, &sim[..kinds.len().min(16)]);
+        assert!(laid_out, "the test area lies below the user limit");
+        TEST_AREA
+    }
+
+    fn user_page_present(addr: usize) -> bool {
+        Machine::current().user_page_present(addr)
+    }
+
+    fn peek_user(addr: usize, buf: &mut [u8]) -> bool {
+        Machine::current().peek_user(addr, buf)
+    }
+
+    fn poke_user(addr: usize, data: &[u8]) -> bool {
+        Machine::current().poke_user(addr, data)
+    }
+
+    fn direct_next_wakeup(cpu: u32) {
+        Machine::current().direct_next_wakeup(cpu);
+    }
+
+    fn sleep_while_other_runs(other: fn(usize), arg: usize, name: &'static str, resume_on: u32) {
+        Machine::current().sleep_while_other_runs(move || other(arg), name, resume_on);
+    }
+}

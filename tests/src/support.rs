@@ -1,0 +1,90 @@
+//! Small tools the cases share: checks that explain themselves, a look at the captured
+//! console, and test data.
+
+use core::panic::Location;
+
+use mightfault_core::console;
+
+use crate::machine::SeedMachine;
+
+/// Fails the case, printing where and why, unless `cond` holds.
+macro_rules! check {
+    ($machine:ty, $cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            mightfault_core::kprint!(
+                $machine,
+                "    # check failed at {}:{}: {}: ",
+                file!(),
+                line!(),
+                stringify!($cond)
+            );
+            mightfault_core::kprint!($machine, $($msg)+);
+            mightfault_core::kprint!($machine, "\n");
+            return $crate::ktap::Outcome::Fail;
+        }
+    };
+}
+pub(crate) use check;
+
+/// The caller's source location, to compare with the one a report names.
+#[track_caller]
+pub(crate) fn here() -> &'static Location<'static> {
+    Location::caller()
+}
+
+/// Stops the console capture and lets `inspect` read the text captured since the case began.
+pub(crate) fn captured<M: SeedMachine, R>(inspect: impl FnOnce(&str) -> R) -> R {
+    console::capture_stop::<M, R>(|buffer| inspect(buffer.text()))
+}
+
+/// Whether `text` has `prefix` directly followed by `location` as `file:line`.
+pub(crate) fn names_location(text: &str, prefix: &str, location: &Location<'_>) -> bool {
+    text.match_indices(prefix).any(|(start, _)| {
+        let rest = &text[start + prefix.len()..];
+        let Some(after_file) = rest.strip_prefix(location.file()) else {
+            return false;
+        };
+        let Some(digits) = after_file.strip_prefix(':') else {
+            return false;
+        };
+        let end = digits
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(digits.len());
+        digits[..end].parse::<u32>() == Ok(location.line())
+    })
+}
+
+/// How many times `needle` occurs in `text`.
+pub(crate) fn count(text: &str, needle: &str) -> usize {
+    text.matches(needle).count()
+}
+
+/// A recognisable, non-zero byte pattern.
+pub(crate) const fn pattern<const N: usize>(seed: u8) -> [u8; N] {
+    let mut bytes = [0u8; N];
+    let mut index = 0;
+    while index < N {
+        bytes[index] = seed.wrapping_add((index as u8).wrapping_mul(7)) | 1;
+        index += 1;
+    }
+    bytes
+}
+
+/// Kernel memory that accessors are pointed at to show they never touch it.
+pub(crate) static KERNEL_CANARY: [u8; 64] = pattern::<64>(0x5a);
+
+/// The canary's address: a kernel address on every backend.
+pub(crate) fn kernel_addr() -> usize {
+    KERNEL_CANARY.as_ptr() as usize
+}
+
+/// Whether the canary still holds its pattern (read through a volatile pointer so that the
+/// compiler cannot assume the static is unchanged).
+pub(crate) fn canary_intact() -> bool {
+    let expected = pattern::<64>(0x5a);
+    (0..64).all(|index| {
+        // SAFETY: index < 64 stays inside the static; a volatile read of a u8 is always valid.
+        let byte = unsafe { core::ptr::read_volatile(KERNEL_CANARY.as_ptr().add(index)) };
+        byte == expected[index]
+    })
+}
