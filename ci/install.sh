@@ -239,6 +239,7 @@ edition = "2021"
 [workspace]
 EOF
     echo '#![no_std]' >"$scratch/src/lib.rs"
+    # shellcheck disable=SC2054  # the comma is inside one argument (-Zbuild-std=a,b)
     local fetch=(env "${SCRUB[@]}" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo fetch
         --manifest-path "$scratch/Cargo.toml" --target x86_64-unknown-none -Zbuild-std=core,compiler_builtins)
     if "${fetch[@]}" --offline --quiet >/dev/null 2>&1; then

@@ -49,6 +49,7 @@ impl Disassembler {
         ))
     }
 
+    /// Runs the disassembler with `args` on `elf` and returns its stdout.
     fn output(&self, args: &[&str], elf: &std::path::Path) -> Result<String> {
         let mut c = Command::new(&self.program);
         c.args(args).arg(elf);

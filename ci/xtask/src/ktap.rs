@@ -84,6 +84,7 @@ enum Line<'a> {
     Other,
 }
 
+/// Classifies a line with its indentation already removed.
 fn classify(body: &str) -> Line<'_> {
     if body == "KTAP version 1" || body == "TAP version 14" {
         return Line::Version;

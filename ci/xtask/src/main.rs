@@ -15,6 +15,7 @@ use config::{Arch, Config, ARCHES, CONFIGS};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+/// `cargo xtask help`.
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
@@ -61,6 +62,7 @@ impl From<String> for Error {
     }
 }
 
+/// Runs the command named by the first argument.
 fn dispatch(args: &[String]) -> std::result::Result<(), Error> {
     let Some((command, rest)) = args.split_first() else {
         return Err(Error::Usage("no command given".into()));
@@ -97,6 +99,7 @@ fn dispatch(args: &[String]) -> std::result::Result<(), Error> {
     }
 }
 
+/// Rejects arguments left over after a command took its own.
 fn no_more(rest: &[String]) -> std::result::Result<(), Error> {
     match rest.first() {
         None => Ok(()),
@@ -138,6 +141,7 @@ struct QemuArgs {
     opts: qemu::Options,
 }
 
+/// Parses `qemu` arguments; `all` expands to the arches that have an image.
 fn parse_qemu(args: &[String]) -> std::result::Result<QemuArgs, Error> {
     let mut arch_arg: Option<&str> = None;
     let mut config_arg = "all";
@@ -219,6 +223,7 @@ fn parse_qemu(args: &[String]) -> std::result::Result<QemuArgs, Error> {
     })
 }
 
+/// Parses `asm-audit` arguments: an optional arch (default x86_64) and `--verbose`.
 fn parse_asm(args: &[String]) -> std::result::Result<(&'static Arch, bool), Error> {
     let mut arch = None;
     let mut verbose = false;
@@ -246,6 +251,7 @@ struct Step {
     run: Box<dyn FnOnce() -> Result>,
 }
 
+/// A `cargo xtask test` step that runs the host cargo with `args`.
 fn cargo_step(name: String, args: Vec<String>) -> Step {
     Step {
         name,

@@ -187,6 +187,7 @@ impl Boot {
     }
 }
 
+/// One line of QEMU output, by the pipe it came from.
 enum Chunk {
     Out(String),
     Err(String),
