@@ -172,6 +172,14 @@ impl Machine {
         lock(&self.console).clone()
     }
 
+    /// Moves simulated time forward (report rate limits and watchdogs follow it).
+    ///
+    /// # Context
+    /// Never sleeps; inside or outside a simulated task.
+    pub fn advance_clock(&self, ns: u64) {
+        self.clock.advance(ns);
+    }
+
     /// Number of simulated cpus.
     ///
     /// # Context

@@ -1,0 +1,194 @@
+//! The core contract's finer points on the simulated machine: rate limits, counter checks,
+//! the spinlock's owner check, context predicates, the exception table and oopses.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use mightfault_arch::host::{HostPerCpu, HostPerTask, Machine, MachineConfig, SimPageKind};
+use mightfault_core::extable::{self, ExtableEntry};
+use mightfault_core::preempt::{hardirq_enter, hardirq_exit};
+use mightfault_core::spinlock::lock_value;
+use mightfault_core::{
+    cant_sleep, config, in_atomic, in_hardirq, in_interrupt, in_task, local_irq_restore,
+    local_irq_save, might_sleep, preempt_count, preempt_disable, preempt_enable, Arch,
+    IrqSaveGuard, PagefaultDisabledGuard, PreemptCountStore, PreemptDisabledGuard, RawSpinLock,
+};
+
+fn on_machine<R: Send + 'static>(body: impl FnOnce() -> R + Send + 'static) -> (R, String) {
+    let machine = Machine::new(MachineConfig::default());
+    let result = machine.run("core", body);
+    (result, machine.console_text())
+}
+
+const SLEEP_BUG: &str = "BUG: sleeping function called from invalid context";
+
+#[test]
+fn might_sleep_reports_at_most_once_a_second() {
+    let (_, log) = on_machine(|| {
+        let _atomic = PreemptDisabledGuard::<HostPerCpu>::disable();
+        might_sleep::<HostPerCpu>();
+        might_sleep::<HostPerCpu>();
+        Machine::current().advance_clock(999_999_999);
+        might_sleep::<HostPerCpu>();
+        Machine::current().advance_clock(1);
+        might_sleep::<HostPerCpu>();
+    });
+    let expected = if config::DEBUG_ATOMIC_SLEEP { 2 } else { 0 };
+    assert_eq!(log.matches(SLEEP_BUG).count(), expected, "{log}");
+}
+
+#[test]
+fn might_sleep_with_irqs_disabled_reports_them() {
+    let (_, log) = on_machine(|| {
+        let flags = local_irq_save::<HostPerTask>();
+        might_sleep::<HostPerTask>();
+        local_irq_restore::<HostPerTask>(flags);
+        assert!(!HostPerTask::irqs_disabled());
+        might_sleep::<HostPerTask>();
+    });
+    if config::DEBUG_ATOMIC_SLEEP {
+        assert_eq!(log.matches(SLEEP_BUG).count(), 1, "{log}");
+        assert!(log.contains("in_atomic(): 0, irqs_disabled(): 1,"), "{log}");
+        assert!(log.contains("no locks held by core/1."), "{log}");
+    } else {
+        assert!(log.is_empty(), "{log}");
+    }
+}
+
+#[test]
+fn cant_sleep_reports_only_when_preemptible() {
+    let (_, log) = on_machine(|| {
+        {
+            let _irqs = IrqSaveGuard::<HostPerCpu>::save();
+            cant_sleep::<HostPerCpu>();
+        }
+        cant_sleep::<HostPerCpu>();
+    });
+    let expected = usize::from(config::DEBUG_ATOMIC_SLEEP);
+    assert_eq!(log.matches("BUG: assuming atomic context at ").count(), expected, "{log}");
+}
+
+#[test]
+fn preempt_count_nesting_past_the_field_is_refused_and_reported() {
+    let ((peak, after), log) = on_machine(|| {
+        for _ in 0..300 {
+            preempt_disable::<HostPerCpu>();
+        }
+        let peak = preempt_count::<HostPerCpu>();
+        for _ in 0..300 {
+            preempt_enable::<HostPerCpu>();
+        }
+        (peak, preempt_count::<HostPerCpu>())
+    });
+    match (config::PREEMPT_COUNT, config::DEBUG_PREEMPT) {
+        (true, true) => {
+            assert_eq!(peak, 0xff, "the count must stop at the field's width");
+            assert_eq!(after, 0);
+            // 45 refused disables and then 45 refused enables.
+            assert_eq!(log.matches("DEBUG_LOCKS_WARN_ON(").count(), 90, "{log}");
+        }
+        (true, false) => {
+            // Without the checks the count overflows into the softirq field, as Linux's does.
+            assert_eq!(peak, 300);
+            assert_eq!(after, 0);
+        }
+        (false, _) => assert_eq!((peak, after), (0, 0)),
+    }
+}
+
+#[test]
+fn pagefault_guard_nests_and_does_not_disable_preemption() {
+    let (depths, _) = on_machine(|| {
+        let outer = PagefaultDisabledGuard::<HostPerTask>::disable();
+        let inner = PagefaultDisabledGuard::<HostPerTask>::disable();
+        let two = HostPerTask::current_task().pagefault_disable_depth();
+        let atomic = in_atomic::<HostPerTask>();
+        drop(inner);
+        let one = HostPerTask::current_task().pagefault_disable_depth();
+        drop(outer);
+        (two, one, atomic, HostPerTask::current_task().pagefault_disable_depth())
+    });
+    assert_eq!(depths, (2, 1, false, 0));
+}
+
+#[test]
+fn context_predicates_follow_the_preempt_count() {
+    let (seen, _) = on_machine(|| {
+        let task = (in_task::<HostPerCpu>(), in_interrupt::<HostPerCpu>(), in_hardirq::<HostPerCpu>());
+        hardirq_enter::<HostPerCpu>();
+        let irq = (
+            in_task::<HostPerCpu>(),
+            in_interrupt::<HostPerCpu>(),
+            in_hardirq::<HostPerCpu>(),
+            in_atomic::<HostPerCpu>(),
+        );
+        hardirq_exit::<HostPerCpu>();
+        (task, irq, preempt_count::<HostPerCpu>())
+    });
+    assert_eq!(seen, ((true, false, false), (false, true, true, true), 0));
+}
+
+#[test]
+fn preempt_enable_reschedules_when_asked() {
+    let (resched_left, _) = on_machine(|| {
+        type Count = <HostPerCpu as Arch>::PreemptCount;
+        preempt_disable::<HostPerCpu>();
+        Count::set_need_resched();
+        preempt_enable::<HostPerCpu>();
+        Count::need_resched()
+    });
+    // With `preempt` the enable that reaches zero calls preempt_schedule(), which clears the
+    // request; without it the request waits for the next scheduling point.
+    assert_eq!(resched_left, !config::PREEMPT);
+}
+
+static WRONG_CPU_WORD: AtomicU32 = AtomicU32::new(0);
+
+#[test]
+fn unlock_on_another_cpu_fails_and_debug_spinlock_says_so() {
+    let (word, log) = on_machine(|| {
+        let lock = Box::leak(Box::new(RawSpinLock::new("wandering_lock")));
+        let guard = lock.lock::<HostPerTask>();
+        let first = HostPerTask::cpu_id();
+        // A scheduler switch, not a might_sleep() site: the lock migrates with its holder.
+        Machine::current().sleep_while_other_runs(|| {}, "other", (first + 1) % 2);
+        drop(guard);
+        WRONG_CPU_WORD.store(lock.value(), Ordering::Relaxed);
+        lock.value() == lock_value(first)
+    });
+    assert!(word, "the unlock on the wrong cpu must leave the word alone");
+    let reported = log.contains("BUG: spinlock wrong CPU on CPU#1, core/1");
+    assert_eq!(reported, config::DEBUG_SPINLOCK, "{log}");
+}
+
+#[test]
+#[should_panic(expected = "oops")]
+fn a_plain_dereference_of_user_memory_oopses() {
+    on_machine(|| {
+        Machine::current().map_user_pages(0x4000_0000, &[SimPageKind::Unmapped]);
+        HostPerCpu::plain_read_user_byte(0x4000_0000)
+    });
+}
+
+#[test]
+fn extable_sorts_relative_entries_and_finds_them() {
+    // Targets and entries on one stack frame, well within a relative entry's reach.
+    let targets = [0u8; 8];
+    let mut table: [ExtableEntry; 8] = std::array::from_fn(|_| ExtableEntry::empty());
+    let order = [5usize, 1, 7, 0, 3, 6, 2, 4];
+    for (entry, &target) in table.iter_mut().zip(&order) {
+        let insn = &targets[target] as *const u8 as usize;
+        assert!(entry.set(insn, insn + 0x100));
+    }
+    assert!(!extable::is_sorted(&table));
+    extable::sort(&mut table);
+    assert!(extable::is_sorted(&table));
+    for target in &targets {
+        let insn = target as *const u8 as usize;
+        let entry = extable::search(&table, insn).expect("every instruction has its entry");
+        assert_eq!(entry.insn_addr(), insn);
+        assert_eq!(entry.fixup_addr(), insn + 0x100, "sorting must keep each fixup with its insn");
+    }
+    assert!(extable::search(&table, targets.as_ptr() as usize + 8).is_none());
+    // An entry cannot point further than 2 GiB away.
+    assert!(!table[0].set(usize::MAX / 2, 0));
+}
