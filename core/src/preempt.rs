@@ -101,11 +101,7 @@ pub fn preempt_enable<A: Arch>() {
     #[cfg(feature = "preempt-count")]
     {
         #[cfg(feature = "debug-preempt")]
-        if preempt_field_empty::<A>() {
-            crate::warn::debug_locks_warn::<A>(
-                "!(preempt_count() & PREEMPT_MASK)",
-                Location::caller(),
-            );
+        if preempt_underflow::<A>(Location::caller()) {
             return;
         }
         #[cfg(feature = "preempt")]
@@ -128,11 +124,7 @@ pub fn preempt_enable_no_resched<A: Arch>() {
     #[cfg(feature = "preempt-count")]
     {
         #[cfg(feature = "debug-preempt")]
-        if preempt_field_empty::<A>() {
-            crate::warn::debug_locks_warn::<A>(
-                "!(preempt_count() & PREEMPT_MASK)",
-                Location::caller(),
-            );
+        if preempt_underflow::<A>(Location::caller()) {
             return;
         }
         A::PreemptCount::sub(PREEMPT_OFFSET);
@@ -146,10 +138,15 @@ fn preempt_field_full<A: Arch>() -> bool {
     preempt_count::<A>() & field == field
 }
 
+/// Whether an enable would take the preempt field below zero; reports it if so.
 #[cfg(all(feature = "preempt-count", feature = "debug-preempt"))]
 #[inline(always)]
-fn preempt_field_empty<A: Arch>() -> bool {
-    preempt_count::<A>() & PreemptCount::PREEMPT.bits() == 0
+fn preempt_underflow<A: Arch>(at: &'static Location<'static>) -> bool {
+    let empty = preempt_count::<A>() & PreemptCount::PREEMPT.bits() == 0;
+    if empty {
+        crate::warn::debug_locks_warn::<A>("!(preempt_count() & PREEMPT_MASK)", at);
+    }
+    empty
 }
 
 /// Enters hard interrupt context; backends call it at the top of an interrupt handler.

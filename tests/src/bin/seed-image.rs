@@ -19,6 +19,64 @@ mod image {
     }
 }
 
+/// Out-of-line copies of the fast paths, so `cargo xtask asm-audit` can count their
+/// instructions in the release image. Nothing calls them; `AUDIT_PROBES` keeps them linked.
+#[cfg(target_os = "none")]
+mod audit {
+    use mightfault_arch::Native;
+
+    #[no_mangle]
+    #[inline(never)]
+    extern "C" fn audit_preempt_disable() {
+        mightfault_core::preempt_disable::<Native>();
+    }
+
+    #[no_mangle]
+    #[inline(never)]
+    extern "C" fn audit_preempt_enable() {
+        mightfault_core::preempt_enable::<Native>();
+    }
+
+    #[no_mangle]
+    #[inline(never)]
+    extern "C" fn audit_pagefault_disable() {
+        mightfault_core::pagefault_disable::<Native>();
+    }
+
+    #[no_mangle]
+    #[inline(never)]
+    extern "C" fn audit_pagefault_enable() {
+        mightfault_core::pagefault_enable::<Native>();
+    }
+
+    #[no_mangle]
+    #[inline(never)]
+    extern "C" fn audit_might_fault() {
+        mightfault_core::might_fault::<Native>();
+    }
+
+    /// get_user::<u64> returning the value, as Linux's __get_user_8 does (0 on failure).
+    #[no_mangle]
+    #[inline(never)]
+    extern "C" fn audit_get_user_u64(addr: usize) -> u64 {
+        let mut value = 0;
+        let _ = mightfault_uaccess::get_user::<Native, u64>(&mut value, addr);
+        value
+    }
+
+    #[used]
+    static AUDIT_PROBES: [extern "C" fn(); 5] = [
+        audit_preempt_disable,
+        audit_preempt_enable,
+        audit_pagefault_disable,
+        audit_pagefault_enable,
+        audit_might_fault,
+    ];
+
+    #[used]
+    static AUDIT_GET_USER: extern "C" fn(usize) -> u64 = audit_get_user_u64;
+}
+
 #[cfg(not(target_os = "none"))]
 fn main() {
     eprintln!("seed-image is a bare-metal image: boot it with `cargo xtask qemu <arch>`");
