@@ -63,12 +63,13 @@ fn clamp_to_user<A: RawUserAccess>(src: usize, count: usize) -> Option<usize> {
 #[track_caller]
 pub fn strncpy_from_user<A: RawUserAccess>(dst: &mut [u8], src: usize) -> Result<usize, Efault> {
     let count = dst.len();
-    let Some(max) = clamp_to_user::<A>(src, count) else {
-        return Err(Efault);
-    };
+    // As Linux: an empty buffer succeeds without looking at `src`.
     if count == 0 {
         return Ok(0);
     }
+    let Some(max) = clamp_to_user::<A>(src, count) else {
+        return Err(Efault);
+    };
     might_fault::<A>();
     let scanned = scan::<A>(src, max, |offset, bytes| {
         dst[offset..offset + bytes.len()].copy_from_slice(bytes);
@@ -87,12 +88,12 @@ pub fn strncpy_from_user<A: RawUserAccess>(dst: &mut [u8], src: usize) -> Result
 /// May sleep to page user memory in, unless page faults are disabled. Process context.
 #[track_caller]
 pub fn strnlen_user<A: RawUserAccess>(src: usize, n: usize) -> usize {
-    let Some(max) = clamp_to_user::<A>(src, n) else {
-        return 0;
-    };
     if n == 0 {
         return 0;
     }
+    let Some(max) = clamp_to_user::<A>(src, n) else {
+        return 0;
+    };
     might_fault::<A>();
     match scan::<A>(src, max, |_, _| {}) {
         Scan::Nul(len) => len + 1,
