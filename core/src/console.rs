@@ -42,6 +42,9 @@ impl CaptureBuffer {
     }
 
     /// The captured text (cut at a character boundary if it overflowed).
+    ///
+    /// # Context
+    /// Never sleeps; any context.
     pub fn text(&self) -> &str {
         let bytes = &self.bytes[..self.len];
         match core::str::from_utf8(bytes) {
@@ -51,6 +54,9 @@ impl CaptureBuffer {
     }
 
     /// Whether more was printed than the buffer holds.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
     pub fn overflowed(&self) -> bool {
         self.overflowed
     }

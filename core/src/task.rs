@@ -129,6 +129,9 @@ impl TaskContext {
     }
 
     /// The spinlocks this task holds, with where each was taken.
+    ///
+    /// # Context
+    /// Never sleeps; meaningful for the running task (others may change their own list).
     #[cfg(feature = "debug-atomic-sleep")]
     pub fn held_locks(&self) -> &HeldLocks {
         &self.held_locks
