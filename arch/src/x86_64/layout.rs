@@ -47,6 +47,9 @@ pub fn image_virt_to_phys(virt: usize) -> u64 {
 /// Never sleeps; any context. Panics when `phys` is beyond the direct map.
 #[inline]
 pub fn phys_to_virt(phys: u64) -> usize {
-    assert!((phys as usize) < DIRECT_MAP_SIZE, "physical address {phys:#x} not mapped");
+    assert!(
+        (phys as usize) < DIRECT_MAP_SIZE,
+        "physical address {phys:#x} not mapped"
+    );
     PHYS_OFFSET + phys as usize
 }

@@ -1,0 +1,176 @@
+//! The raw user accessors: each user access is one instruction between `stac` and `clac`, with
+//! an exception-table entry.
+//!
+//! - get/put: one `mov` of 1, 2, 4 or 8 bytes. The fixup, out of line in `.text.fixup`, sets
+//!   the error to -EFAULT (and, for get, zeroes the value) and jumps back to the `clac`. The fast
+//!   path of `get_user::<u64>` is `xor` (error = 0), `stac`, `mov`, `clac`: Linux's
+//!   `__get_user_8` minus its range clamp, which the caller's access_ok() does here.
+//! - copies: `rep movsb`, and `rep stosb` for clear. Both are restartable per byte: on a fault
+//!   RCX holds exactly the bytes not done, so the fixup is simply the `clac` after the
+//!   instruction and the function returns RCX. A fault that is resolved (a page-in) retries the
+//!   instruction where it stopped.
+//!
+//! Every fault the accessors take goes through `fault.rs` and the core's `handle_user_fault`.
+
+use core::arch::asm;
+
+use mightfault_core::{Efault, RawUserAccess, UserScalar};
+
+use super::layout::USER_LIMIT;
+use super::X86;
+
+/// What a fixup puts in the error register.
+const EFAULT: i32 = Efault::ERRNO;
+
+macro_rules! get_user_asm {
+    ($from:expr, $load:literal) => {{
+        let value: u64;
+        let error: i32;
+        // SAFETY: one load from a user address, inside stac/clac; a fault is either resolved and
+        // retried or fixed up to the out-of-line code, which sets error and value and returns to
+        // the clac. The caller has range-checked the address (RawUserAccess contract).
+        unsafe {
+            asm!(
+                stac!(),
+                concat!("2: ", $load),
+                "3:",
+                clac!(),
+                ex_entry!("2b", "4f"),
+                fixup_begin!(),
+                "4: mov {error:e}, {efault}",
+                "xor {value:e}, {value:e}",
+                "jmp 3b",
+                fixup_end!(),
+                addr = in(reg) $from,
+                value = lateout(reg) value,
+                error = inout(reg) 0i32 => error,
+                efault = const EFAULT,
+                options(nostack),
+            );
+        }
+        (value, error)
+    }};
+}
+
+macro_rules! put_user_asm {
+    ($to:expr, $value:expr, $store:literal) => {{
+        let error: i32;
+        // SAFETY: one store to a user address, inside stac/clac; a fault is resolved and retried
+        // or fixed up (nothing written). The caller has range-checked the address.
+        unsafe {
+            asm!(
+                stac!(),
+                concat!("2: ", $store),
+                "3:",
+                clac!(),
+                ex_entry!("2b", "4f"),
+                fixup_begin!(),
+                "4: mov {error:e}, {efault}",
+                "jmp 3b",
+                fixup_end!(),
+                addr = in(reg) $to,
+                value = in(reg) $value,
+                error = inout(reg) 0i32 => error,
+                efault = const EFAULT,
+                options(nostack),
+            );
+        }
+        error
+    }};
+}
+
+// SAFETY: every user access below is a single instruction with an exception-table entry, so
+// each of its faults goes through fault.rs and handle_user_fault; rep movsb/stosb stop at the
+// faulting byte and nothing is written past it.
+unsafe impl RawUserAccess for X86 {
+    const USER_LIMIT: usize = USER_LIMIT;
+
+    #[inline(always)]
+    unsafe fn raw_copy_to_user(to: usize, from: *const u8, n: usize) -> usize {
+        // SAFETY: the caller guarantees `from` is readable for n bytes and `to` was checked.
+        unsafe { copy_user_generic(to as *mut u8, from, n) }
+    }
+
+    #[inline(always)]
+    unsafe fn raw_copy_from_user(to: *mut u8, from: usize, n: usize) -> usize {
+        // SAFETY: the caller guarantees `to` is writable for n bytes and `from` was checked.
+        unsafe { copy_user_generic(to, from as *const u8, n) }
+    }
+
+    #[inline(always)]
+    unsafe fn raw_clear_user(to: usize, n: usize) -> usize {
+        let left: usize;
+        // SAFETY: rep stosb writes n bytes at `to` (checked by the caller) inside stac/clac; on a
+        // fault that is not resolved, the fixup lands on the clac with RCX = bytes not written.
+        unsafe {
+            asm!(
+                stac!(),
+                "2: rep stosb",
+                "3:",
+                clac!(),
+                ex_entry!("2b", "3b"),
+                inout("rcx") n => left,
+                inout("rdi") to => _,
+                in("al") 0u8,
+                options(nostack),
+            );
+        }
+        left
+    }
+
+    #[inline(always)]
+    unsafe fn raw_get_user<T: UserScalar>(from: usize) -> Result<T, Efault> {
+        let (bits, error) = match T::SIZE {
+            1 => get_user_asm!(from, "movzx {value:e}, byte ptr [{addr}]"),
+            2 => get_user_asm!(from, "movzx {value:e}, word ptr [{addr}]"),
+            4 => get_user_asm!(from, "mov {value:e}, dword ptr [{addr}]"),
+            _ => get_user_asm!(from, "mov {value}, qword ptr [{addr}]"),
+        };
+        if error != 0 {
+            Err(Efault)
+        } else {
+            Ok(T::from_bits(bits))
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn raw_put_user<T: UserScalar>(to: usize, value: T) -> Result<(), Efault> {
+        let bits = value.to_bits();
+        let error = match T::SIZE {
+            1 => put_user_asm!(to, bits, "mov byte ptr [{addr}], {value:l}"),
+            2 => put_user_asm!(to, bits, "mov word ptr [{addr}], {value:x}"),
+            4 => put_user_asm!(to, bits, "mov dword ptr [{addr}], {value:e}"),
+            _ => put_user_asm!(to, bits, "mov qword ptr [{addr}], {value}"),
+        };
+        if error != 0 {
+            Err(Efault)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// `rep movsb` between user and kernel memory (either direction); returns the bytes not copied.
+///
+/// # Safety
+/// `to` writable and `from` readable for `n` bytes, the user side range-checked.
+#[inline(always)]
+unsafe fn copy_user_generic(to: *mut u8, from: *const u8, n: usize) -> usize {
+    let left: usize;
+    // SAFETY: the caller's contract; on a fault that is not resolved, the fixup lands on the clac
+    // with RCX = bytes not copied, and nothing past the faulting byte was written.
+    unsafe {
+        asm!(
+            stac!(),
+            "2: rep movsb",
+            "3:",
+            clac!(),
+            ex_entry!("2b", "3b"),
+            inout("rcx") n => left,
+            inout("rdi") to => _,
+            inout("rsi") from => _,
+            options(nostack),
+        );
+    }
+    left
+}
