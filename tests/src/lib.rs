@@ -1,7 +1,8 @@
 //! The test suites every backend runs, written once over [`SeedMachine`].
 //!
 //! - [`seed`]: the eleven cases of SCENARIOS.md, the project's contract;
-//! - [`uaccess_suite`]: every accessor against every kind of bad input.
+//! - [`uaccess_suite`]: every accessor against every kind of bad input;
+//! - a machine's own suite, if it has one ([`SeedMachine::arch_suite`]).
 //!
 //! Both print KTAP through the machine's console (see [`ktap`]), so the host tests and the
 //! bootable images produce the same report.
@@ -23,6 +24,9 @@ pub use machine::{PageKind, SeedMachine};
 /// Sleeps (the cases page memory in and migrate between cpus); run it from a task in process
 /// context with no locks held.
 pub fn run_all<M: SeedMachine>() -> bool {
-    let suites = [seed::suite::<M>(), uaccess_suite::suite::<M>()];
-    ktap::run::<M>(&suites)
+    let (seed, uaccess) = (seed::suite::<M>(), uaccess_suite::suite::<M>());
+    match M::arch_suite() {
+        Some(arch) => ktap::run::<M>(&[seed, uaccess, arch]),
+        None => ktap::run::<M>(&[seed, uaccess]),
+    }
 }

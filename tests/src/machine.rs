@@ -6,6 +6,8 @@
 
 use mightfault_core::{Arch, RawUserAccess};
 
+use crate::ktap::Suite;
+
 /// The state a user page is set up in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageKind {
@@ -51,4 +53,12 @@ pub trait SeedMachine: Arch + RawUserAccess {
     /// `name` on the cpu the current task leaves, to completion; then resumes the current task
     /// on `resume_on`. `arg` usually points at data on the sleeping task's stack.
     fn sleep_while_other_runs(other: fn(usize), arg: usize, name: &'static str, resume_on: u32);
+
+    /// Cases only this machine has (SMAP on x86_64, say), run after the portable suites.
+    ///
+    /// # Context
+    /// Never sleeps (it only builds the list); any context.
+    fn arch_suite() -> Option<Suite> {
+        None
+    }
 }

@@ -3,7 +3,11 @@
 
 use mightfault_arch::x86_64::{self as x86, UserPageKind, X86};
 
+use mightfault_uaccess::{__get_user, __put_user, get_user, Efault};
+
+use crate::ktap::{Case, Outcome, Suite};
 use crate::machine::{PageKind, SeedMachine};
+use crate::support::check;
 
 impl SeedMachine for X86 {
     const PAGE_SIZE: usize = x86::PAGE_SIZE;
@@ -49,4 +53,65 @@ impl SeedMachine for X86 {
     fn sleep_while_other_runs(other: fn(usize), arg: usize, name: &'static str, resume_on: u32) {
         x86::sleep_while_other_runs(other, arg, name, resume_on);
     }
+
+    fn arch_suite() -> Option<Suite> {
+        Some(Suite {
+            name: "x86_64",
+            cases: &[
+                Case {
+                    name: "smap_blocks_plain_user_read",
+                    run: smap_blocks_plain_user_read,
+                },
+                Case {
+                    name: "noncanonical_gp_is_fixed_up",
+                    run: noncanonical_gp_is_fixed_up,
+                },
+                Case {
+                    name: "kernel_address_fault_is_fixed_up",
+                    run: kernel_address_fault_is_fixed_up,
+                },
+            ],
+        })
+    }
+}
+
+/// With SMAP on, a kernel load from a present user page faults unless it is bracketed by
+/// stac/clac, as the accessors are: a plain dereference of a user pointer is caught.
+fn smap_blocks_plain_user_read() -> Outcome {
+    if !x86::smap_enabled() {
+        return Outcome::Skip("the cpu has no SMAP (boot with -cpu max)");
+    }
+    let user = X86::map_user_pages(&[PageKind::PresentRw]);
+    X86::poke_user(user, &[0x42]);
+    check!(X86, x86::smap_probe_plain_read(user), "a plain read of a user page did not fault");
+    let mut value = 0u8;
+    let got = get_user::<X86, u8>(&mut value, user);
+    check!(X86, got.is_ok() && value == 0x42, "get_user read {:?} {:#x}", got, value);
+    Outcome::Pass
+}
+
+/// A non-canonical address raises #GP, not #PF; inside a user access it is fixed up too.
+fn noncanonical_gp_is_fixed_up() -> Outcome {
+    let noncanonical = 0x8000_0000_0000_0000usize;
+    let mut value = u64::MAX;
+    // SAFETY: deliberately unchecked: the access faults (#GP) and is fixed up.
+    let got = unsafe { __get_user::<X86, u64>(&mut value, noncanonical) };
+    check!(X86, got == Err(Efault) && value == 0, "__get_user: {:?}, value {:#x}", got, value);
+    // SAFETY: as above.
+    let put = unsafe { __put_user::<X86, u64>(1, noncanonical) };
+    check!(X86, put == Err(Efault), "__put_user: {:?}", put);
+    Outcome::Pass
+}
+
+/// An unchecked access to an unmapped kernel address faults (#PF) and is fixed up, not oopsed.
+fn kernel_address_fault_is_fixed_up() -> Outcome {
+    let unmapped_kernel = 0xffff_c000_0000_0000usize;
+    // SAFETY: deliberately unchecked: nothing is mapped there, the fault is fixed up.
+    let put = unsafe { __put_user::<X86, u32>(7, unmapped_kernel) };
+    check!(X86, put == Err(Efault), "__put_user: {:?}", put);
+    let mut value = 5u32;
+    // SAFETY: as above.
+    let got = unsafe { __get_user::<X86, u32>(&mut value, unmapped_kernel) };
+    check!(X86, got == Err(Efault) && value == 0, "__get_user: {:?}, value {}", got, value);
+    Outcome::Pass
 }
