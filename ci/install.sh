@@ -67,7 +67,7 @@ major_minor() { # prints "MAJOR MINOR" of the first x.y.z in stdin, or nothing
 # --- 1. Debian packages: cross rustc/cargo with library sources, LLD 22, a disassembler -----------
 want_debian() {
     local missing=() pkg
-    for pkg in rustc-web cargo-web rust-web-src lld-22; do
+    for pkg in rustc-web cargo-web rust-web-src rust-web-clippy lld-22; do
         is_installed "$pkg" || missing+=("$pkg")
     done
     if [[ -x /usr/bin/rustc ]]; then
@@ -75,7 +75,7 @@ want_debian() {
         read -r -a mm <<<"$(/usr/bin/rustc --version | major_minor)"
         if [[ ${#mm[@]} -ne 2 || ${mm[0]} -lt 1 || (${mm[0]} -eq 1 && ${mm[1]} -lt $MIN_RUSTC_MINOR) ]]; then
             log "/usr/bin/rustc is $(/usr/bin/rustc --version); need >= 1.$MIN_RUSTC_MINOR"
-            missing+=(rustc-web cargo-web rust-web-src)
+            missing+=(rustc-web cargo-web rust-web-src rust-web-clippy)
         fi
     fi
 
@@ -93,7 +93,7 @@ want_debian() {
     fi
 
     if [[ ${#missing[@]} -eq 0 ]]; then
-        log "ok: rustc-web cargo-web rust-web-src lld-22 ($(/usr/bin/rustc --version)), disassembler $(command -v llvm-objdump-22 || command -v objdump)"
+        log "ok: rustc-web cargo-web rust-web-src rust-web-clippy lld-22 ($(/usr/bin/rustc --version)), disassembler $(command -v llvm-objdump-22 || command -v objdump)"
         return
     fi
     # Dedupe while keeping order, for a readable log line.

@@ -27,6 +27,9 @@ pub const fn name() -> &'static str {
     let debug = PREEMPT && DEBUG_ATOMIC_SLEEP && DEBUG_PREEMPT;
     match (PREEMPT_COUNT, debug, LEGACY_MIGHT_FAULT, DEBUG_SPINLOCK) {
         (false, false, false, false) => "production",
+        (true, false, false, false) if PREEMPT && !DEBUG_ATOMIC_SLEEP && !DEBUG_PREEMPT => {
+            "preempt"
+        }
         (true, true, false, false) => "debug",
         (true, true, true, false) => "legacy",
         (true, true, false, true) => "full",

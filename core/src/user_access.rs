@@ -91,14 +91,16 @@ pub unsafe trait RawUserAccess: crate::Arch {
     /// May sleep to resolve a fault unless faulthandler_disabled().
     unsafe fn raw_clear_user(to: usize, n: usize) -> usize;
 
-    /// Reads one value from user address `from` in a single access.
+    /// Reads one value from user address `from` in a single access into `value`; on failure
+    /// `value` is zero (backends zero it in the fault path, so the fast path stores the
+    /// loaded register unconditionally, as Linux's `__get_user_8` does).
     ///
     /// # Safety
     /// `from` must have been checked by the caller.
     ///
     /// # Context
     /// May sleep to resolve a fault unless faulthandler_disabled().
-    unsafe fn raw_get_user<T: UserScalar>(from: usize) -> Result<T, Efault>;
+    unsafe fn raw_get_user<T: UserScalar>(value: &mut T, from: usize) -> Result<(), Efault>;
 
     /// Writes one value to user address `to` in a single access; nothing is written on failure.
     ///

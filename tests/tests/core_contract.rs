@@ -64,7 +64,11 @@ fn cant_sleep_reports_only_when_preemptible() {
         cant_sleep::<HostPerCpu>();
     });
     let expected = usize::from(config::DEBUG_ATOMIC_SLEEP);
-    assert_eq!(log.matches("BUG: assuming atomic context at ").count(), expected, "{log}");
+    assert_eq!(
+        log.matches("BUG: assuming atomic context at ").count(),
+        expected,
+        "{log}"
+    );
 }
 
 #[test]
@@ -105,7 +109,12 @@ fn pagefault_guard_nests_and_does_not_disable_preemption() {
         drop(inner);
         let one = HostPerTask::current_task().pagefault_disable_depth();
         drop(outer);
-        (two, one, atomic, HostPerTask::current_task().pagefault_disable_depth())
+        (
+            two,
+            one,
+            atomic,
+            HostPerTask::current_task().pagefault_disable_depth(),
+        )
     });
     assert_eq!(depths, (2, 1, false, 0));
 }
@@ -113,7 +122,11 @@ fn pagefault_guard_nests_and_does_not_disable_preemption() {
 #[test]
 fn context_predicates_follow_the_preempt_count() {
     let (seen, _) = on_machine(|| {
-        let task = (in_task::<HostPerCpu>(), in_interrupt::<HostPerCpu>(), in_hardirq::<HostPerCpu>());
+        let task = (
+            in_task::<HostPerCpu>(),
+            in_interrupt::<HostPerCpu>(),
+            in_hardirq::<HostPerCpu>(),
+        );
         hardirq_enter::<HostPerCpu>();
         let irq = (
             in_task::<HostPerCpu>(),
@@ -155,7 +168,10 @@ fn unlock_on_another_cpu_fails_and_debug_spinlock_says_so() {
         WRONG_CPU_WORD.store(lock.value(), Ordering::Relaxed);
         lock.value() == lock_value(first)
     });
-    assert!(word, "the unlock on the wrong cpu must leave the word alone");
+    assert!(
+        word,
+        "the unlock on the wrong cpu must leave the word alone"
+    );
     let reported = log.contains("BUG: spinlock wrong CPU on CPU#1, core/1");
     assert_eq!(reported, config::DEBUG_SPINLOCK, "{log}");
 }
@@ -186,7 +202,11 @@ fn extable_sorts_relative_entries_and_finds_them() {
         let insn = target as *const u8 as usize;
         let entry = extable::search(&table, insn).expect("every instruction has its entry");
         assert_eq!(entry.insn_addr(), insn);
-        assert_eq!(entry.fixup_addr(), insn + 0x100, "sorting must keep each fixup with its insn");
+        assert_eq!(
+            entry.fixup_addr(),
+            insn + 0x100,
+            "sorting must keep each fixup with its insn"
+        );
     }
     assert!(extable::search(&table, targets.as_ptr() as usize + 8).is_none());
     // An entry cannot point further than 2 GiB away.

@@ -3,7 +3,9 @@
 //! past the faulting byte, copy_from_user's tail zeroed, get_user zeroed on failure, kernel
 //! memory untouched, not-present pages paged in only when page faults are allowed.
 
-use mightfault_arch::host::{HostPerCpu, HostPerTask, Machine, MachineConfig, PAGE_SIZE, USER_LIMIT};
+use mightfault_arch::host::{
+    HostPerCpu, HostPerTask, Machine, MachineConfig, PAGE_SIZE, USER_LIMIT,
+};
 use mightfault_core::{pagefault_disable, pagefault_enable, RawUserAccess};
 use mightfault_tests::{PageKind, SeedMachine};
 use mightfault_uaccess::{clear_user, copy_from_user, copy_to_user, get_user, put_user, Efault};
@@ -75,14 +77,16 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         any::<bool>(),
         any::<u8>(),
     )
-        .prop_map(|(kinds, start, len, op, pagefault_disabled, fill)| Scenario {
-            kinds,
-            start,
-            len,
-            op,
-            pagefault_disabled,
-            fill,
-        })
+        .prop_map(
+            |(kinds, start, len, op, pagefault_disabled, fill)| Scenario {
+                kinds,
+                start,
+                len,
+                op,
+                pagefault_disabled,
+                fill,
+            },
+        )
 }
 
 /// The model: each page's bytes (None = not present) and its kind.
@@ -124,7 +128,13 @@ impl Model {
     }
 
     /// How many bytes from `start` can be accessed before the first that cannot.
-    fn accessible_prefix(&mut self, start: usize, len: usize, write: bool, faults_allowed: bool) -> usize {
+    fn accessible_prefix(
+        &mut self,
+        start: usize,
+        len: usize,
+        write: bool,
+        faults_allowed: bool,
+    ) -> usize {
         (0..len)
             .find(|&i| !self.touch(start.wrapping_add(i), write, faults_allowed))
             .unwrap_or(len)
@@ -133,7 +143,10 @@ impl Model {
 
 fn fill_pattern(fill: u8, page: usize) -> Vec<u8> {
     (0..PAGE_SIZE)
-        .map(|i| fill.wrapping_add((i as u8).wrapping_mul(31)).wrapping_add(page as u8))
+        .map(|i| {
+            fill.wrapping_add((i as u8).wrapping_mul(31))
+                .wrapping_add(page as u8)
+        })
         .collect()
 }
 
@@ -174,7 +187,11 @@ fn check_scenario<M: SeedMachine>(s: &Scenario) -> Result<(), TestCaseError> {
     match s.op {
         Op::CopyTo => {
             let left = copy_to_user::<M>(start, &source);
-            let done = if in_range { model.accessible_prefix(start, s.len, true, faults_allowed) } else { 0 };
+            let done = if in_range {
+                model.accessible_prefix(start, s.len, true, faults_allowed)
+            } else {
+                0
+            };
             for (i, byte) in source.iter().enumerate().take(done) {
                 *model.byte(start + i) = *byte;
             }
@@ -183,7 +200,11 @@ fn check_scenario<M: SeedMachine>(s: &Scenario) -> Result<(), TestCaseError> {
         Op::CopyFrom => {
             let mut into = vec![0xeeu8; s.len];
             let left = copy_from_user::<M>(&mut into, start);
-            let done = if in_range { model.accessible_prefix(start, s.len, false, faults_allowed) } else { 0 };
+            let done = if in_range {
+                model.accessible_prefix(start, s.len, false, faults_allowed)
+            } else {
+                0
+            };
             prop_assert_eq!(left, s.len - done);
             for (i, byte) in into.iter().enumerate() {
                 let expected = if i < done { *model.byte(start + i) } else { 0 };
@@ -192,7 +213,11 @@ fn check_scenario<M: SeedMachine>(s: &Scenario) -> Result<(), TestCaseError> {
         }
         Op::Clear => {
             let left = clear_user::<M>(start, s.len);
-            let done = if in_range { model.accessible_prefix(start, s.len, true, faults_allowed) } else { 0 };
+            let done = if in_range {
+                model.accessible_prefix(start, s.len, true, faults_allowed)
+            } else {
+                0
+            };
             for i in 0..done {
                 *model.byte(start + i) = 0;
             }
@@ -207,7 +232,8 @@ fn check_scenario<M: SeedMachine>(s: &Scenario) -> Result<(), TestCaseError> {
                 4 => get_user::<M, u32>(&mut 0xffff_ffff, start).map(|_| ()),
                 _ => got,
             };
-            let whole8 = in_range && start.checked_add(8).is_some_and(|end| end <= USER_LIMIT)
+            let whole8 = in_range
+                && start.checked_add(8).is_some_and(|end| end <= USER_LIMIT)
                 && model.accessible_prefix(start, 8, false, faults_allowed) == 8;
             prop_assert_eq!(got.is_ok(), whole8);
             if got.is_ok() {
@@ -217,7 +243,8 @@ fn check_scenario<M: SeedMachine>(s: &Scenario) -> Result<(), TestCaseError> {
                 prop_assert_eq!(value, 0);
                 prop_assert_eq!(got, Err(Efault));
             }
-            let whole = in_range && model.accessible_prefix(start, size, false, faults_allowed) == size;
+            let whole =
+                in_range && model.accessible_prefix(start, size, false, faults_allowed) == size;
             prop_assert_eq!(got_small.is_ok(), whole);
         }
         Op::Put(size) => {
@@ -228,7 +255,11 @@ fn check_scenario<M: SeedMachine>(s: &Scenario) -> Result<(), TestCaseError> {
                 4 => put_user::<M, u32>(value as u32, start),
                 _ => put_user::<M, u64>(value, start),
             };
-            let prefix = if in_range { model.accessible_prefix(start, size, true, faults_allowed) } else { 0 };
+            let prefix = if in_range {
+                model.accessible_prefix(start, size, true, faults_allowed)
+            } else {
+                0
+            };
             prop_assert_eq!(put.is_ok(), prefix == size);
             if prefix == size {
                 for (i, byte) in value.to_ne_bytes()[..size].iter().enumerate() {
@@ -245,11 +276,20 @@ fn check_scenario<M: SeedMachine>(s: &Scenario) -> Result<(), TestCaseError> {
     // exactly when allowed.
     for page in 0..PAGES {
         let addr = base + page * PAGE_SIZE;
-        prop_assert_eq!(M::user_page_present(addr), model.pages[page].is_some(), "presence of page {}", page);
+        prop_assert_eq!(
+            M::user_page_present(addr),
+            model.pages[page].is_some(),
+            "presence of page {}",
+            page
+        );
         if let Some(expected) = &model.pages[page] {
             let mut seen = vec![0u8; PAGE_SIZE];
             prop_assert!(M::peek_user(addr, &mut seen));
-            prop_assert!(seen == *expected, "contents of page {} differ from the model", page);
+            prop_assert!(
+                seen == *expected,
+                "contents of page {} differ from the model",
+                page
+            );
         }
     }
     prop_assert_eq!(kernel, [0x5au8; 16], "kernel memory changed");

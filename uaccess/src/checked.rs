@@ -70,18 +70,9 @@ pub fn get_user<A: RawUserAccess, T: UserScalar>(value: &mut T, from: usize) -> 
         return Err(Efault);
     }
     might_fault::<A>();
-    // SAFETY: the user range was checked by access_ok() above.
-    let read = unsafe { A::raw_get_user::<T>(from) };
-    match read {
-        Ok(read) => {
-            *value = read;
-            Ok(())
-        }
-        Err(err) => {
-            *value = T::from_bits(0);
-            Err(err)
-        }
-    }
+    // SAFETY: the user range was checked by access_ok() above; the backend zeroes `value` on
+    // failure.
+    unsafe { A::raw_get_user(value, from) }
 }
 
 /// Writes `value` to user address `to` in one access; nothing is written on failure.

@@ -63,10 +63,8 @@ pub unsafe fn __get_user<A: RawUserAccess, T: UserScalar>(
     value: &mut T,
     from: usize,
 ) -> Result<(), Efault> {
-    // SAFETY: the caller vouches for the user range.
-    let read = unsafe { A::raw_get_user::<T>(from) };
-    *value = read.unwrap_or(T::from_bits(0));
-    read.map(|_| ())
+    // SAFETY: the caller vouches for the user range; the backend zeroes `value` on failure.
+    unsafe { A::raw_get_user(value, from) }
 }
 
 /// [`crate::put_user`] without its checks.

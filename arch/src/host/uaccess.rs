@@ -95,13 +95,15 @@ unsafe impl<P: CountPlacement> RawUserAccess for Host<P> {
         transfer::<Self>(&extable::CLEAR_USER, to, n, true, |page, _| page.fill(0))
     }
 
-    unsafe fn raw_get_user<T: UserScalar>(from: usize) -> Result<T, Efault> {
+    unsafe fn raw_get_user<T: UserScalar>(value: &mut T, from: usize) -> Result<(), Efault> {
+        *value = T::from_bits(0);
         whole::<Self>(&extable::GET_USER, from, T::SIZE, false)?;
         let mut bits = [0u8; 8];
         let range = scalar_bytes(T::SIZE);
         let read = current().0.peek_user(from, &mut bits[range]);
         debug_assert!(read, "the range was made accessible just before");
-        Ok(T::from_bits(u64::from_ne_bytes(bits)))
+        *value = T::from_bits(u64::from_ne_bytes(bits));
+        Ok(())
     }
 
     unsafe fn raw_put_user<T: UserScalar>(to: usize, value: T) -> Result<(), Efault> {

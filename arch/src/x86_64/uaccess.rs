@@ -119,17 +119,19 @@ unsafe impl RawUserAccess for X86 {
     }
 
     #[inline(always)]
-    unsafe fn raw_get_user<T: UserScalar>(from: usize) -> Result<T, Efault> {
+    unsafe fn raw_get_user<T: UserScalar>(value: &mut T, from: usize) -> Result<(), Efault> {
         let (bits, error) = match T::SIZE {
             1 => get_user_asm!(from, "movzx {value:e}, byte ptr [{addr}]"),
             2 => get_user_asm!(from, "movzx {value:e}, word ptr [{addr}]"),
             4 => get_user_asm!(from, "mov {value:e}, dword ptr [{addr}]"),
             _ => get_user_asm!(from, "mov {value}, qword ptr [{addr}]"),
         };
+        // The fixup zeroed `bits`, so the store needs no branch.
+        *value = T::from_bits(bits);
         if error != 0 {
             Err(Efault)
         } else {
-            Ok(T::from_bits(bits))
+            Ok(())
         }
     }
 

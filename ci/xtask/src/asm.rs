@@ -19,8 +19,9 @@ pub const PROBES: [&str; 6] = [
     "audit_get_user_u64",
 ];
 
-/// The configurations compared, production first (the one that matters).
-const AUDIT_CONFIGS: [&str; 2] = ["production", "debug"];
+/// The configurations compared: production first (the one that matters), then a preemptible
+/// kernel without debug checks (the preempt-count fast paths), then debug.
+const AUDIT_CONFIGS: [&str; 3] = ["production", "preempt", "debug"];
 
 /// A disassembler: LLVM 22's objdump when present (same LLVM as rustc 1.96), else binutils'.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -84,9 +84,10 @@ pub struct Config {
 /// The package whose features select a configuration.
 pub const TESTS_PACKAGE: &str = "mightfault-tests";
 
-/// Every configuration. `full` (debug + debug-spinlock) is defined by mightfault-tests itself and
-/// is exercised on the host only.
-pub const CONFIGS: [Config; 4] = [
+/// Every configuration. `full` (debug + debug-spinlock) and `preempt` (a preemptible kernel with
+/// no debug checks, whose fast paths the asm audit measures) are defined by mightfault-tests
+/// itself and are exercised on the host only.
+pub const CONFIGS: [Config; 5] = [
     Config {
         name: "debug",
         features: &["debug"],
@@ -105,6 +106,11 @@ pub const CONFIGS: [Config; 4] = [
     Config {
         name: "full",
         features: &["full"],
+        image: false,
+    },
+    Config {
+        name: "preempt",
+        features: &["preempt"],
         image: false,
     },
 ];

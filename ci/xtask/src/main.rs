@@ -290,15 +290,28 @@ fn test_steps() -> Vec<Step> {
             .collect();
         steps.push(cargo_step(format!("cargo test [{}]", c.name), test));
     }
-    steps.push(Step {
-        name: "cargo xtask qemu all --config all".into(),
-        run: Box::new(|| {
-            let q = parse_qemu(&["all".into()]).map_err(|e| match e {
-                Error::Usage(m) | Error::Failed(m) => m,
-            })?;
-            qemu::run(&q.arches, &q.configs, q.opts)
-        }),
-    });
+    // The bare-metal code compiles only for its target: lint it there, in every image config.
+    for arch in ARCHES.iter().filter(|a| a.has_image()) {
+        for config in CONFIGS.iter().filter(|c| c.image) {
+            steps.push(Step {
+                name: format!("clippy image [{}/{}]", arch.name, config.name),
+                run: Box::new(move || qemu::clippy_image(arch, config)),
+            });
+        }
+    }
+    // Every image boots with two cpus and again with four (more cpus, other interleavings).
+    for smp in ["2", "4"] {
+        steps.push(Step {
+            name: format!("cargo xtask qemu all --config all --smp {smp}"),
+            run: Box::new(move || {
+                let args = ["all".to_string(), "--smp".into(), smp.into()];
+                let q = parse_qemu(&args).map_err(|e| match e {
+                    Error::Usage(m) | Error::Failed(m) => m,
+                })?;
+                qemu::run(&q.arches, &q.configs, q.opts)
+            }),
+        });
+    }
     steps
 }
 
@@ -400,8 +413,16 @@ mod tests {
     fn test_job_order() {
         let names: Vec<String> = test_steps().into_iter().map(|s| s.name).collect();
         assert_eq!(names.first().unwrap(), "cargo fmt --all --check");
-        assert_eq!(names.last().unwrap(), "cargo xtask qemu all --config all");
-        assert_eq!(names.len(), 1 + 2 * CONFIGS.len() + 1);
+        assert_eq!(
+            names.last().unwrap(),
+            "cargo xtask qemu all --config all --smp 4"
+        );
+        let images = ARCHES.iter().filter(|a| a.has_image()).count();
+        let image_configs = CONFIGS.iter().filter(|c| c.image).count();
+        assert_eq!(
+            names.len(),
+            1 + 2 * CONFIGS.len() + images * image_configs + 2
+        );
         assert_eq!(names[1], "clippy [debug]");
         assert_eq!(names[2], "cargo test [debug]");
         assert_eq!(names[8], "cargo test [full]");

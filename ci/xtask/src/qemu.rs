@@ -50,30 +50,8 @@ pub fn ensure_tools(arch: &Arch) -> Result {
 /// Builds the seed image for `arch` in `config` and returns a copy of the ELF that later builds of
 /// other configurations will not overwrite.
 pub fn build(arch: &Arch, config: &Config) -> Result<PathBuf> {
-    let target = arch.target_arg();
-    let features = config.package_features();
     let target_dir = target_dir();
-    let mut cargo = cmd::cross_cargo();
-    cargo
-        .args([
-            "build",
-            "--release",
-            "-p",
-            crate::config::TESTS_PACKAGE,
-            "--bin",
-            "seed-image",
-        ])
-        .args(["--no-default-features", "--features", &features])
-        .args(["--target", &target])
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .args([
-            "-Zbuild-std=core,compiler_builtins",
-            "-Zbuild-std-features=compiler-builtins-mem",
-        ]);
-    if arch.is_json() {
-        cargo.arg("-Zjson-target-spec");
-    }
+    let mut cargo = image_cargo("build", arch, config);
     cmd::run(&mut cargo)?;
     let elf = target_dir
         .join(arch.target_dir_name)
@@ -87,6 +65,49 @@ pub fn build(arch: &Arch, config: &Config) -> Result<PathBuf> {
     std::fs::copy(&elf, &copy)
         .map_err(|e| format!("copy {} -> {}: {e}", elf.display(), copy.display()))?;
     Ok(copy)
+}
+
+/// Debian's cargo running `subcommand` (build, clippy) on the image for `arch` in `config`:
+/// release profile, build-std, the shared cross target dir.
+fn image_cargo(subcommand: &str, arch: &Arch, config: &Config) -> Command {
+    let mut cargo = cmd::cross_cargo();
+    cargo
+        .args([
+            subcommand,
+            "--release",
+            "-p",
+            crate::config::TESTS_PACKAGE,
+            "--bin",
+            "seed-image",
+        ])
+        .args([
+            "--no-default-features",
+            "--features",
+            &config.package_features(),
+        ])
+        .args(["--target", &arch.target_arg()])
+        .arg("--target-dir")
+        .arg(target_dir())
+        .args([
+            "-Zbuild-std=core,compiler_builtins",
+            "-Zbuild-std-features=compiler-builtins-mem",
+        ]);
+    if arch.is_json() {
+        cargo.arg("-Zjson-target-spec");
+    }
+    cargo
+}
+
+/// Runs clippy (Debian's, which matches the cross compiler) on the image for `arch` in
+/// `config`, warnings denied: the bare-metal code is only compiled for its target.
+pub fn clippy_image(arch: &Arch, config: &Config) -> Result {
+    ensure_tools(arch)?;
+    let mut cargo = image_cargo("clippy", arch, config);
+    // Debian's cargo finds `cargo-clippy` on PATH; rustup's must not shadow it.
+    let path = std::env::var("PATH").unwrap_or_default();
+    cargo.env("PATH", format!("/usr/bin:{path}"));
+    cargo.args(["--", "-D", "warnings"]);
+    cmd::run(&mut cargo)
 }
 
 /// The QEMU command line that boots `kernel` (see shared/TOOLCHAIN.md for why each flag).

@@ -83,10 +83,20 @@ fn smap_blocks_plain_user_read() -> Outcome {
     }
     let user = X86::map_user_pages(&[PageKind::PresentRw]);
     X86::poke_user(user, &[0x42]);
-    check!(X86, x86::smap_probe_plain_read(user), "a plain read of a user page did not fault");
+    check!(
+        X86,
+        x86::smap_probe_plain_read(user),
+        "a plain read of a user page did not fault"
+    );
     let mut value = 0u8;
     let got = get_user::<X86, u8>(&mut value, user);
-    check!(X86, got.is_ok() && value == 0x42, "get_user read {:?} {:#x}", got, value);
+    check!(
+        X86,
+        got.is_ok() && value == 0x42,
+        "get_user read {:?} {:#x}",
+        got,
+        value
+    );
     Outcome::Pass
 }
 
@@ -96,7 +106,13 @@ fn noncanonical_gp_is_fixed_up() -> Outcome {
     let mut value = u64::MAX;
     // SAFETY: deliberately unchecked: the access faults (#GP) and is fixed up.
     let got = unsafe { __get_user::<X86, u64>(&mut value, noncanonical) };
-    check!(X86, got == Err(Efault) && value == 0, "__get_user: {:?}, value {:#x}", got, value);
+    check!(
+        X86,
+        got == Err(Efault) && value == 0,
+        "__get_user: {:?}, value {:#x}",
+        got,
+        value
+    );
     // SAFETY: as above.
     let put = unsafe { __put_user::<X86, u64>(1, noncanonical) };
     check!(X86, put == Err(Efault), "__put_user: {:?}", put);
@@ -112,6 +128,12 @@ fn kernel_address_fault_is_fixed_up() -> Outcome {
     let mut value = 5u32;
     // SAFETY: as above.
     let got = unsafe { __get_user::<X86, u32>(&mut value, unmapped_kernel) };
-    check!(X86, got == Err(Efault) && value == 0, "__get_user: {:?}, value {}", got, value);
+    check!(
+        X86,
+        got == Err(Efault) && value == 0,
+        "__get_user: {:?}, value {}",
+        got,
+        value
+    );
     Outcome::Pass
 }
