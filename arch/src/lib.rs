@@ -5,11 +5,14 @@
 //! accessors with their exception-table fixups):
 //! - `host`: a simulated SMP machine for `cargo test` (std; both preempt-count placements);
 //! - `x86_64`: per-cpu preempt count behind `gs`, #PF/#GP fixups, `rep movsb` copies;
-//! - `s390x` and `powerpc64`: the preempt count in the task (to come).
+//! - `s390x` and `powerpc64`: the preempt count in the task (`thread_info`), as Linux keeps it there.
 //!
 //! [`Native`] names the machine this build runs on.
 #![cfg_attr(target_os = "none", no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
+
+#[cfg(target_os = "none")]
+pub mod sched;
 
 cfg_if::cfg_if! {
     if #[cfg(all(target_os = "none", target_arch = "x86_64"))] {

@@ -20,7 +20,9 @@ use core::ptr::addr_of;
 use mightfault_core::kprint;
 
 use super::layout::{phys_to_virt, KERNEL_OFFSET};
-use super::{apic, clock, exit, extable, gdt, idt, paging, percpu, pic, sched, smap, smp, X86};
+use crate::sched;
+
+use super::{apic, clock, extable, gdt, idt, paging, percpu, pic, smap, smp, X86};
 
 /// Size of the boot cpu's stack (later its idle task's).
 const BOOT_STACK_SIZE: usize = 64 * 1024;
@@ -151,12 +153,6 @@ extern "C" {
     static mf_boot_stack_bottom: u8;
 }
 
-extern "Rust" {
-    /// Runs the image's KTAP suites and returns whether all passed. Defined by the image binary
-    /// with `#[no_mangle]`.
-    fn mightfault_image_main() -> bool;
-}
-
 /// Offset of `rsdp_paddr` in the PVH `hvm_start_info`.
 const START_INFO_RSDP: u64 = 32;
 const START_INFO_MAGIC: u32 = 0x336e_c578;
@@ -180,7 +176,7 @@ extern "C" fn mf_boot_main(start_info: u32) -> ! {
     // SAFETY: each step runs once on the boot cpu, in the order each requires, interrupts masked.
     let (extable_len, smap_sites) = unsafe {
         gdt::load(0);
-        sched::init_cpu(0, addr_of!(mf_boot_stack_bottom) as usize);
+        sched::init_cpu::<X86>(0, addr_of!(mf_boot_stack_bottom) as usize);
         idt::init();
         idt::load();
         let smap_sites = smap::init_boot();
@@ -221,9 +217,9 @@ extern "C" fn mf_boot_main(start_info: u32) -> ! {
     // SAFETY: the boot cpu is fully up; the start_info (in low memory) is no longer needed.
     let online = unsafe { smp::start_aps(rsdp) };
     kprint!(X86, "x86_64: {} cpus online\n", online);
-    sched::spawn_with_pid(1, "seed", seed_main, 0, 0);
+    sched::spawn_first_task::<X86>();
     debug_assert_eq!(percpu::cpu_id(), 0);
-    sched::idle_loop()
+    sched::idle_loop::<X86>()
 }
 
 fn on_off(on: bool) -> &'static str {
@@ -232,37 +228,4 @@ fn on_off(on: bool) -> &'static str {
     } else {
         "off"
     }
-}
-
-/// Counts the per-cpu greeting tasks of the boot self-test.
-static GREETINGS: sched::Completion = sched::Completion::new(0);
-
-fn greet(_: usize) {
-    let task = percpu::current_task_context();
-    kprint!(
-        X86,
-        "x86_64: cpu {} runs task {} (pid {})\n",
-        percpu::cpu_id(),
-        task.name(),
-        task.pid()
-    );
-    GREETINGS.complete_one();
-}
-
-/// The first task (pid 1, "seed", cpu 0).
-fn seed_main(_: usize) {
-    let cpus = smp::nr_cpus();
-    // Show that every cpu runs tasks before the suites rely on it.
-    GREETINGS.reset(cpus);
-    const NAMES: [&str; percpu::MAX_CPUS] = [
-        "hello/0", "hello/1", "hello/2", "hello/3", "hello/4", "hello/5", "hello/6", "hello/7",
-    ];
-    for cpu in 0..cpus {
-        sched::spawn(NAMES[cpu as usize], greet, 0, cpu);
-    }
-    GREETINGS.wait();
-    // SAFETY: the image binary defines this function (Rust ABI, #[no_mangle]); it runs the
-    // suites in this task.
-    let passed = unsafe { mightfault_image_main() };
-    exit(passed)
 }

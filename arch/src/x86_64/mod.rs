@@ -12,7 +12,7 @@
 //! - user accessors are single `mov`s or `rep movsb`/`rep stosb` bracketed by `stac`/`clac`, each
 //!   with a relative exception-table entry; SMAP and SMEP are on when the cpu has them;
 //! - a small cooperative scheduler with per-cpu run queues runs kernel tasks on every cpu and
-//!   lets the tests steer where a task wakes up (see [`sched`]).
+//!   lets the tests steer where a task wakes up (`crate::sched`, with the hooks in [`sched`]).
 //!
 //! Boot order lives in [`boot`]; the interfaces the test suite uses are re-exported here.
 
@@ -48,7 +48,6 @@ use mightfault_core::{Arch, DebugState, IrqFlags, TaskContext};
 
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
-pub use sched::{direct_next_wakeup, sleep_while_other_runs, spawn, yield_now};
 pub use smap::{smap_enabled, smap_probe_plain_read, smep_enabled};
 pub use smp::nr_cpus;
 pub use user_pages::{
@@ -96,7 +95,7 @@ unsafe impl Arch for X86 {
     }
 
     fn preempt_schedule() {
-        sched::preempt_schedule();
+        crate::sched::preempt_schedule::<X86>();
     }
 
     #[inline]

@@ -26,10 +26,9 @@ use memoffset::offset_of;
 use mightfault_core::{PreemptCountStore, TaskContext};
 
 use super::cpu::{wrmsr, MSR_GS_BASE};
-use super::sched::Task;
+use crate::sched::Task;
 
-/// Most cpus this kernel brings up.
-pub const MAX_CPUS: usize = 8;
+pub use crate::sched::MAX_CPUS;
 
 /// The inverted need-resched bit: set = no reschedule pending.
 pub const PREEMPT_NEED_RESCHED: u32 = 0x8000_0000;

@@ -15,7 +15,9 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::layout::phys_to_virt;
 use super::percpu::MAX_CPUS;
-use super::{acpi, apic, clock, gdt, idt, paging, sched, smap};
+use crate::sched;
+
+use super::{acpi, apic, clock, gdt, idt, paging, smap, X86};
 
 /// Physical address of the AP trampoline (STARTUP vector 0x08).
 pub const AP_TRAMPOLINE_PHYS: usize = 0x8000;
@@ -212,12 +214,12 @@ extern "C" fn mf_ap_main(cpu: u64) -> ! {
     // masked; the boot cpu set up everything shared (IDT, page tables, SMAP patching) before.
     unsafe {
         gdt::load(cpu);
-        sched::init_cpu(cpu, stack_bottom);
+        sched::init_cpu::<X86>(cpu, stack_bottom);
         idt::load();
         paging::activate();
         smap::enable_this_cpu();
         apic::init_this_cpu();
     }
     ONLINE[cpu].store(true, Ordering::Release);
-    sched::idle_loop()
+    sched::idle_loop::<X86>()
 }

@@ -6,7 +6,7 @@ use core::fmt::Write;
 use mightfault_core::preempt::{hardirq_enter, hardirq_exit};
 
 use super::apic::{self, VECTOR_RESCHED, VECTOR_SPURIOUS, VECTOR_TLB_FLUSH};
-use super::{cpu, exit, fault, percpu, sched, serial, tlb, X86};
+use super::{cpu, exit, fault, percpu, serial, tlb, X86};
 
 /// The registers as the entry stub saved them: general registers (pushed by the stub, `rax`
 /// first), the vector and error code, then the cpu's own interrupt frame.
@@ -52,7 +52,7 @@ extern "C" fn mf_trap_dispatch(frame: &mut TrapFrame) {
         13 => fault::general_protection(frame),
         VECTOR_RESCHED => {
             hardirq_enter::<X86>();
-            sched::resched_ipi();
+            crate::sched::resched_ipi::<X86>();
             apic::eoi();
             hardirq_exit::<X86>();
         }

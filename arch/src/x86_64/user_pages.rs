@@ -14,7 +14,7 @@ use mightfault_core::fault::Resolution;
 use super::cpu::{irq_restore, irq_save};
 use super::layout::{phys_to_virt, PAGE_SIZE, USER_AREA_BASE};
 use super::paging::{self, PTE_PRESENT, PTE_USER, PTE_WRITABLE};
-use super::{frames, sched, tlb};
+use super::{frames, tlb, X86};
 
 /// Most pages a layout may have.
 pub const MAX_USER_PAGES: usize = 16;
@@ -158,7 +158,7 @@ pub fn resolve(addr: usize, write: bool) -> Resolution {
     });
     match paged_in {
         Ok(()) => {
-            sched::sleep_for_page_in();
+            crate::sched::sleep_for_page_in::<X86>();
             Resolution::Resolved
         }
         Err(resolution) => resolution,

@@ -47,11 +47,11 @@ impl SeedMachine for X86 {
     }
 
     fn direct_next_wakeup(cpu: u32) {
-        x86::direct_next_wakeup(cpu);
+        mightfault_arch::sched::direct_next_wakeup::<X86>(cpu);
     }
 
     fn sleep_while_other_runs(other: fn(usize), arg: usize, name: &'static str, resume_on: u32) {
-        x86::sleep_while_other_runs(other, arg, name, resume_on);
+        mightfault_arch::sched::sleep_while_other_runs::<X86>(other, arg, name, resume_on);
     }
 
     fn arch_suite() -> Option<Suite> {

@@ -1,0 +1,206 @@
+//! What arches and tests call: bring-up, spawning, sleeping, waking, yielding.
+
+use core::sync::atomic::Ordering;
+
+use mightfault_core::{Arch, PreemptCountStore};
+
+use super::hooks::SchedHooks;
+use super::runqueue::CPUS;
+use super::switch::{current_task, enqueue, schedule, task_entry, this_cpu};
+use super::task::{alloc_task, next_pid, State, IDLE};
+
+/// Makes cpu `cpu`'s idle task (running on the stack whose lowest address is `stack_bottom`)
+/// its current task and sets up its per-cpu area.
+///
+/// # Safety
+/// Once per cpu, on that cpu, before anything reads per-cpu data (as
+/// [`SchedHooks::install_cpu`]).
+///
+/// # Context
+/// Never sleeps; cpu bring-up, interrupts masked.
+pub unsafe fn init_cpu<H: SchedHooks>(cpu: usize, stack_bottom: usize) {
+    let idle = &IDLE[cpu];
+    idle.become_idle_of(cpu, stack_bottom);
+    // SAFETY: the caller's contract; the idle task is static.
+    unsafe { H::install_cpu(cpu, idle) };
+}
+
+/// Each cpu's idle task: runs what its queue holds, else waits for an interrupt (the
+/// rescheduling IPI).
+///
+/// # Context
+/// Never returns; the end of each cpu's bring-up.
+pub fn idle_loop<H: SchedHooks>() -> ! {
+    let cpu = this_cpu::<H>();
+    loop {
+        H::disable_irqs();
+        if CPUS[cpu].queue.lock().is_empty() {
+            // SAFETY: the cpu is fully up; the hook cannot miss an IPI that arrives after the
+            // check above.
+            unsafe { H::enable_irqs_and_wait() };
+            continue;
+        }
+        schedule::<H>();
+    }
+}
+
+/// The rescheduling IPI: a task was queued here. An idle cpu finds it when its wait ends; a
+/// busy one is asked to reschedule at its next opportunity.
+///
+/// # Context
+/// Hard interrupt context.
+pub fn resched_ipi<H: SchedHooks>() {
+    if !current_task::<H>().is_idle() {
+        <H as Arch>::PreemptCount::set_need_resched();
+    }
+}
+
+/// Starts `entry(arg)` as a new task called `name` on cpu `cpu` and returns its pid. The task
+/// exits when `entry` returns.
+///
+/// # Context
+/// Never sleeps; task context. Panics when every task slot is taken or `cpu` is not online.
+pub fn spawn<H: SchedHooks>(name: &'static str, entry: fn(usize), arg: usize, cpu: u32) -> u32 {
+    spawn_with_pid::<H>(next_pid(), name, entry, arg, cpu)
+}
+
+/// [`spawn`] with a given pid (the boot code starts the seed task as pid 1).
+///
+/// # Context
+/// Never sleeps; task context or the end of boot. Panics as [`spawn`] does.
+pub fn spawn_with_pid<H: SchedHooks>(
+    pid: u32,
+    name: &'static str,
+    entry: fn(usize),
+    arg: usize,
+    cpu: u32,
+) -> u32 {
+    assert!(cpu < H::nr_cpus(), "cpu {cpu} is not online");
+    let task = alloc_task::<H>(pid, name, entry, arg, task_entry::<H>);
+    let flags = H::local_irq_save();
+    enqueue::<H>(cpu, task, false);
+    H::local_irq_restore(flags);
+    pid
+}
+
+/// The current task ends: it wakes whoever waits for its exit, and never runs again.
+///
+/// # Context
+/// Never returns; a pool task (not an idle task).
+pub fn exit_current<H: SchedHooks>() -> ! {
+    H::disable_irqs();
+    let me = current_task::<H>();
+    assert!(!me.is_idle(), "the idle task cannot exit");
+    if let Some((parent, cpu)) = me.exit_wake.take() {
+        super::switch::wake_on::<H>(parent, cpu);
+    }
+    me.set_state(State::Dead);
+    schedule::<H>();
+    unreachable!("a dead task was scheduled again")
+}
+
+/// Gives the cpu to the next queued task, if any; the current task stays runnable on this cpu.
+///
+/// # Context
+/// May sleep (switch); task context with interrupts enabled.
+pub fn yield_now<H: SchedHooks>() {
+    let flags = H::local_irq_save();
+    let me = current_task::<H>();
+    let cpu = this_cpu::<H>();
+    let queued = {
+        let mut queue = CPUS[cpu].queue.lock();
+        if me.is_idle() || queue.is_empty() {
+            false
+        } else {
+            me.set_state(State::Runnable);
+            queue.push_back(me);
+            true
+        }
+    };
+    if queued {
+        schedule::<H>();
+    } else {
+        <H as Arch>::PreemptCount::clear_need_resched();
+    }
+    H::local_irq_restore(flags);
+}
+
+/// `Arch::preempt_schedule()`: the count just dropped to zero with a reschedule pending. Only a
+/// preemptible context (interrupts enabled) yields; otherwise the request stays pending.
+///
+/// # Context
+/// May sleep (switch); called by `preempt_enable()`.
+pub fn preempt_schedule<H: SchedHooks>() {
+    if H::irqs_disabled() {
+        return;
+    }
+    yield_now::<H>();
+}
+
+fn other_cpu<H: SchedHooks>(cpu: u32) -> u32 {
+    let online = H::nr_cpus();
+    if online > 1 {
+        (cpu + 1) % online
+    } else {
+        cpu
+    }
+}
+
+/// Makes the current task's next wake-up resume it on `cpu`.
+///
+/// # Context
+/// Never sleeps; task context. Panics when `cpu` is not online.
+pub fn direct_next_wakeup<H: SchedHooks>(cpu: u32) {
+    assert!(cpu < H::nr_cpus(), "cpu {cpu} is not online");
+    current_task::<H>()
+        .directed_wake
+        .store(cpu, Ordering::Relaxed);
+}
+
+/// The sleep of a page-in: the current task sleeps once, as if waiting for the disk, and its
+/// wake-up (delivered as soon as it is off the cpu) resumes it on the cpu set by
+/// [`direct_next_wakeup`], or else on another cpu than this one, to exercise migration.
+///
+/// # Context
+/// Sleeps; the page fault handler (task context, `faulthandler_disabled()` false).
+pub fn sleep_for_page_in<H: SchedHooks>() {
+    let flags = H::local_irq_save();
+    let me = current_task::<H>();
+    let cpu = this_cpu::<H>();
+    let target = me
+        .take_directed_wake()
+        .unwrap_or_else(|| other_cpu::<H>(cpu as u32));
+    me.set_state(State::Sleeping);
+    me.context().note_voluntary_switch();
+    CPUS[cpu].deferred_wake.set(Some((me, target)));
+    schedule::<H>();
+    H::local_irq_restore(flags);
+}
+
+/// Puts the current task to sleep; while it sleeps, runs `other(arg)` as a new task called
+/// `name` on the cpu the current task leaves, to completion; then resumes the current task on
+/// `resume_on`. The explicit cpu wins over (and consumes) a pending [`direct_next_wakeup`].
+///
+/// # Context
+/// Sleeps; task context. Panics when `resume_on` is not online or no task slot is free.
+pub fn sleep_while_other_runs<H: SchedHooks>(
+    other: fn(usize),
+    arg: usize,
+    name: &'static str,
+    resume_on: u32,
+) {
+    assert!(resume_on < H::nr_cpus(), "cpu {resume_on} is not online");
+    let me = current_task::<H>();
+    let child = alloc_task::<H>(next_pid(), name, other, arg, task_entry::<H>);
+    child.exit_wake.set(Some((me, resume_on)));
+    let flags = H::local_irq_save();
+    let cpu = this_cpu::<H>();
+    let _ = me.take_directed_wake();
+    me.set_state(State::Sleeping);
+    me.context().note_voluntary_switch();
+    // The child goes first on this cpu's queue and runs as soon as we are off it; it cannot
+    // run before, as nothing here preempts us.
+    CPUS[cpu].queue.lock().push_front(child);
+    schedule::<H>();
+    H::local_irq_restore(flags);
+}

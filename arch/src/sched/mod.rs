@@ -1,0 +1,41 @@
+//! The scheduler of the bare-metal images, written once for every arch.
+//!
+//! A small cooperative scheduler: kernel tasks with a pid and a name, one run queue per cpu, an
+//! idle task per cpu, sleep and wake-up, and wake-ups the tests can direct to a cpu.
+//!
+//! - A task runs until it sleeps, yields (`preempt_schedule()` when a reschedule is pending and
+//!   preemption is re-enabled), or exits. There is no timer tick: nothing needs one.
+//! - A wake-up queues the task on a chosen cpu and kicks that cpu with the rescheduling IPI (an
+//!   idle cpu waits for an interrupt and wakes on it; a busy one notes need-resched).
+//! - A task is "on cpu" from the moment a cpu picks it until the next task on that cpu has
+//!   finished switching away from it. A waker waits for that before queueing it elsewhere, so no
+//!   cpu can resume a stack another cpu is still running on.
+//! - The preempt count is the arch's business (per-cpu on x86_64, per-task on s390x and
+//!   powerpc64). `schedule()` expects it to be zero, and reports "scheduling while atomic" and
+//!   clears it otherwise, as Linux does. The pagefault counter is in the task's `TaskContext`
+//!   and moves with it.
+//! - Tasks live in a fixed pool of slots with 64 KiB stacks; a slot is recycled once its task
+//!   has exited and the cpu has switched off its stack.
+//!
+//! What differs per arch (the per-cpu current pointer, the stack switch, the IPI, waiting for
+//! an interrupt) comes through [`SchedHooks`].
+
+mod api;
+mod completion;
+mod first_task;
+mod hooks;
+mod runqueue;
+mod switch;
+mod task;
+
+pub use api::{
+    direct_next_wakeup, exit_current, idle_loop, init_cpu, preempt_schedule, resched_ipi,
+    sleep_for_page_in, sleep_while_other_runs, spawn, spawn_with_pid, yield_now,
+};
+pub use completion::Completion;
+pub use first_task::spawn_first_task;
+pub use hooks::SchedHooks;
+pub use task::{Task, MAX_TASKS};
+
+/// Most cpus a bare-metal image brings up; arches size their per-cpu tables with it.
+pub const MAX_CPUS: usize = 8;

@@ -1,0 +1,139 @@
+//! Switching tasks: picking the next one, the stack switch, and settling the one left behind.
+
+use core::ptr;
+use core::sync::atomic::Ordering;
+
+use mightfault_core::{kprint, Arch, PreemptCountStore};
+
+use super::api::exit_current;
+use super::hooks::SchedHooks;
+use super::runqueue::CPUS;
+use super::task::{State, Task, IDLE};
+
+type Count<H> = <H as Arch>::PreemptCount;
+
+pub(super) fn current_task<H: SchedHooks>() -> &'static Task {
+    H::current()
+}
+
+pub(super) fn this_cpu<H: SchedHooks>() -> usize {
+    H::cpu_id() as usize
+}
+
+/// Picks the next task on this cpu and switches to it. The caller has masked interrupts and set
+/// the current task's state: Runnable and queued (a yield), Sleeping (someone will wake it), or
+/// Dead. A task still Running had its sleep cancelled by an early wake-up and keeps the cpu.
+pub(super) fn schedule<H: SchedHooks>() {
+    debug_assert!(H::irqs_disabled());
+    let prev = current_task::<H>();
+    let cpu = this_cpu::<H>();
+    let idle = &IDLE[cpu];
+    prev.check_canary::<H>();
+    let count = Count::<H>::count();
+    if count != 0 {
+        kprint!(
+            H,
+            "BUG: scheduling while atomic: {}/{}/{:#010x}\n",
+            prev.context().name(),
+            prev.context().pid(),
+            count
+        );
+        Count::<H>::sub(count);
+    }
+    Count::<H>::clear_need_resched();
+    if prev.state() == State::Running && !ptr::eq(prev, idle) {
+        return;
+    }
+    let next = CPUS[cpu].queue.lock().pop_front().unwrap_or(idle);
+    if ptr::eq(next, prev) {
+        prev.set_state(State::Running);
+        return;
+    }
+    debug_assert!(!next.on_cpu.load(Ordering::Acquire));
+    next.on_cpu.store(true, Ordering::Relaxed);
+    next.cpu.store(cpu as u32, Ordering::Relaxed);
+    next.set_state(State::Running);
+    CPUS[cpu].prev.set(prev);
+    // SAFETY: interrupts are masked; next is not running anywhere (on_cpu was clear), and its
+    // saved stack pointer came from its last switch or from spawn. prev's save slot is static.
+    unsafe {
+        H::set_current(next);
+        H::switch_stacks(prev.saved_sp.get(), *next.saved_sp.get());
+    }
+    // Running as `prev` again, possibly on another cpu: re-read everything per-cpu.
+    finish_switch::<H>();
+}
+
+/// Settles the task this cpu just left: it is off the cpu now (a waker may queue it elsewhere),
+/// its slot is freed if it exited, and a deferred wake-up is delivered.
+pub(super) fn finish_switch<H: SchedHooks>() {
+    let sched = &CPUS[this_cpu::<H>()];
+    let prev = sched.prev.replace(ptr::null());
+    let deferred = sched.deferred_wake.take();
+    if !prev.is_null() {
+        // SAFETY: prev points at a static task.
+        let prev = unsafe { &*prev };
+        let dead = prev.state() == State::Dead;
+        prev.on_cpu.store(false, Ordering::Release);
+        if dead {
+            prev.release_slot();
+        }
+    }
+    if let Some((task, cpu)) = deferred {
+        wake_on::<H>(task, cpu);
+    }
+}
+
+/// Queues `task` on cpu `target` and makes that cpu look at its queue.
+pub(super) fn enqueue<H: SchedHooks>(target: u32, task: &'static Task, front: bool) {
+    {
+        let mut queue = CPUS[target as usize].queue.lock();
+        if front {
+            queue.push_front(task);
+        } else {
+            queue.push_back(task);
+        }
+    }
+    kick::<H>(target);
+}
+
+fn kick<H: SchedHooks>(target: u32) {
+    if target as usize == this_cpu::<H>() {
+        if !current_task::<H>().is_idle() {
+            Count::<H>::set_need_resched();
+        }
+    } else {
+        H::send_resched_ipi(target);
+    }
+}
+
+/// Wakes a sleeping `task` on cpu `target`. Returns false when it was not asleep.
+pub(super) fn wake_on<H: SchedHooks>(task: &'static Task, target: u32) -> bool {
+    let flags = H::local_irq_save();
+    let woke = task.try_wake();
+    if woke {
+        if ptr::eq(task, current_task::<H>()) {
+            // Woken before it got to switch away: it simply keeps running.
+            task.set_state(State::Running);
+        } else {
+            // It may still be switching away on its old cpu.
+            while task.on_cpu.load(Ordering::Acquire) {
+                core::hint::spin_loop();
+            }
+            enqueue::<H>(target, task, false);
+        }
+    }
+    H::local_irq_restore(flags);
+    woke
+}
+
+/// Where every new task starts: settle the switch, unmask interrupts, run, exit.
+pub(super) extern "C" fn task_entry<H: SchedHooks>() -> ! {
+    finish_switch::<H>();
+    // SAFETY: a task starts with interrupts enabled; its cpu is fully up.
+    unsafe { H::enable_irqs() };
+    if let Some((entry, arg)) = current_task::<H>().entry.get() {
+        entry(arg);
+    }
+    exit_current::<H>()
+}
