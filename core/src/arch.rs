@@ -4,7 +4,7 @@
 //! `self`): the machine is implicit, as it is for kernel code, and every call is resolved at
 //! compile time so that the fast paths inline into single instructions.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{compiler_fence, AtomicU32, Ordering};
 
 use crate::debug_state::DebugState;
 use crate::task::TaskContext;
@@ -102,6 +102,16 @@ pub unsafe trait Arch: Sized + 'static {
 
     /// The report and warn-once state of this machine.
     fn debug_state() -> &'static DebugState;
+
+    /// A compiler-only barrier, Linux's `barrier()`: the compiler may not move memory accesses
+    /// across it, and the cpu is not told anything. preempt_disable() and pagefault_disable()
+    /// put one on their inside. The default is `compiler_fence(SeqCst)`, which costs nothing on
+    /// x86_64; LLVM turns it into a real fence on some targets (`sync` on powerpc64), where
+    /// the backend supplies an empty `asm!` instead.
+    #[inline(always)]
+    fn compiler_barrier() {
+        compiler_fence(Ordering::SeqCst);
+    }
 
     /// Compare-and-swap of a lock word: stores `new` if the word holds `old`; returns whether
     /// it did. The default is the atomic instruction the compiler emits for the target

@@ -8,7 +8,6 @@
 use core::marker::PhantomData;
 #[cfg(feature = "debug-preempt")]
 use core::panic::Location;
-use core::sync::atomic::{compiler_fence, Ordering};
 
 use crate::arch::Arch;
 use crate::preempt::in_atomic;
@@ -28,13 +27,13 @@ pub fn pagefault_disable<A: Arch>() {
             "current->pagefault_disabled == UINT_MAX",
             Location::caller(),
         );
-        compiler_fence(Ordering::SeqCst);
+        A::compiler_barrier();
         return;
     }
     counter.set(counter.get().wrapping_add(1));
     // The barrier sits after the increment so that no access the caller makes under
     // pagefault_disable() is moved before the counter is raised.
-    compiler_fence(Ordering::SeqCst);
+    A::compiler_barrier();
 }
 
 /// Undoes one [`pagefault_disable`].
@@ -46,7 +45,7 @@ pub fn pagefault_disable<A: Arch>() {
 pub fn pagefault_enable<A: Arch>() {
     // The barrier sits before the decrement so that accesses made under pagefault_disable()
     // are not moved after the counter drops.
-    compiler_fence(Ordering::SeqCst);
+    A::compiler_barrier();
     let counter = A::current_task().pagefault_disabled_cell();
     #[cfg(feature = "debug-preempt")]
     if counter.get() == 0 {

@@ -7,7 +7,6 @@
 use core::marker::PhantomData;
 #[cfg(all(feature = "preempt-count", feature = "debug-preempt"))]
 use core::panic::Location;
-use core::sync::atomic::{compiler_fence, Ordering};
 
 use crate::arch::{Arch, PreemptCountStore};
 #[cfg(feature = "preempt-count")]
@@ -80,12 +79,12 @@ pub fn preempt_disable<A: Arch>() {
                 "(preempt_count() & PREEMPT_MASK) >= PREEMPT_MASK",
                 Location::caller(),
             );
-            compiler_fence(Ordering::SeqCst);
+            A::compiler_barrier();
             return;
         }
         A::PreemptCount::add(PREEMPT_OFFSET);
     }
-    compiler_fence(Ordering::SeqCst);
+    A::compiler_barrier();
 }
 
 /// Re-enables preemption; with `preempt`, reschedules when the count reaches zero and a
@@ -97,7 +96,7 @@ pub fn preempt_disable<A: Arch>() {
 #[inline(always)]
 #[track_caller]
 pub fn preempt_enable<A: Arch>() {
-    compiler_fence(Ordering::SeqCst);
+    A::compiler_barrier();
     #[cfg(feature = "preempt-count")]
     {
         #[cfg(feature = "debug-preempt")]
@@ -120,7 +119,7 @@ pub fn preempt_enable<A: Arch>() {
 #[inline(always)]
 #[track_caller]
 pub fn preempt_enable_no_resched<A: Arch>() {
-    compiler_fence(Ordering::SeqCst);
+    A::compiler_barrier();
     #[cfg(feature = "preempt-count")]
     {
         #[cfg(feature = "debug-preempt")]
@@ -156,7 +155,7 @@ fn preempt_underflow<A: Arch>(at: &'static Location<'static>) -> bool {
 #[inline(always)]
 pub fn hardirq_enter<A: Arch>() {
     A::PreemptCount::add(HARDIRQ_OFFSET);
-    compiler_fence(Ordering::SeqCst);
+    A::compiler_barrier();
 }
 
 /// Leaves hard interrupt context entered by [`hardirq_enter`].
@@ -165,7 +164,7 @@ pub fn hardirq_enter<A: Arch>() {
 /// Never sleeps; interrupt exit only, with interrupts masked.
 #[inline(always)]
 pub fn hardirq_exit<A: Arch>() {
-    compiler_fence(Ordering::SeqCst);
+    A::compiler_barrier();
     A::PreemptCount::sub(HARDIRQ_OFFSET);
 }
 
