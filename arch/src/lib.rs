@@ -20,6 +20,16 @@ cfg_if::cfg_if! {
         /// The machine this build runs on.
         pub type Native = x86_64::X86;
         pub use x86_64::exit;
+    } else if #[cfg(all(target_os = "none", target_arch = "s390x"))] {
+        pub mod s390x;
+        /// The machine this build runs on.
+        pub type Native = s390x::S390;
+        pub use s390x::exit;
+    } else if #[cfg(all(target_os = "none", target_arch = "powerpc64"))] {
+        pub mod powerpc64;
+        /// The machine this build runs on.
+        pub type Native = powerpc64::Ppc64;
+        pub use powerpc64::exit;
     } else if #[cfg(not(target_os = "none"))] {
         pub mod host;
     }

@@ -5,3 +5,9 @@ mod host;
 
 #[cfg(all(target_os = "none", target_arch = "x86_64"))]
 mod x86_64;
+
+#[cfg(all(target_os = "none", target_arch = "s390x"))]
+mod s390x;
+
+#[cfg(all(target_os = "none", target_arch = "powerpc64"))]
+mod powerpc64;

@@ -1,0 +1,61 @@
+//! The powerpc64 half of the portable scheduler (`crate::sched`): the current-task pointer in
+//! the PACA, the stack switch of `context.rs`, XICS IPIs and H_CEDE.
+
+use super::{context, cpu, exit, paca, smp, xics, Ppc64};
+use crate::sched::{SchedHooks, Task};
+
+// SAFETY: current() reads what set_current() stored in this cpu's PACA; the stack switch saves
+// and restores every register ELFv2 expects a call to preserve (r14-r31, CR, LR; r1 by the
+// switch itself; r2 and r13 are never task state).
+unsafe impl SchedHooks for Ppc64 {
+    fn nr_cpus() -> u32 {
+        smp::nr_cpus()
+    }
+
+    unsafe fn install_cpu(cpu: usize, idle: &'static Task) {
+        // r13 already points at this cpu's PACA (boot.rs); only the task is new.
+        paca::paca(cpu).set_current(idle);
+    }
+
+    #[inline(always)]
+    fn current() -> &'static Task {
+        paca::current()
+    }
+
+    #[inline(always)]
+    unsafe fn set_current(task: &'static Task) {
+        paca::this_paca().set_current(task);
+    }
+
+    unsafe fn switch_stacks(save_sp: *mut usize, next_sp: usize) {
+        // SAFETY: the caller's contract is the hook's.
+        unsafe { context::switch_stacks(save_sp, next_sp) }
+    }
+
+    unsafe fn initial_stack(stack_top: usize, entry: extern "C" fn() -> !) -> usize {
+        // SAFETY: the caller's contract is the hook's.
+        unsafe { context::initial_stack(stack_top, entry) }
+    }
+
+    fn send_resched_ipi(cpu: u32) {
+        xics::send_ipi(cpu);
+    }
+
+    fn disable_irqs() {
+        cpu::disable_irqs();
+    }
+
+    unsafe fn enable_irqs() {
+        // SAFETY: the caller's contract is the hook's.
+        unsafe { cpu::enable_irqs() }
+    }
+
+    unsafe fn enable_irqs_and_wait() {
+        // SAFETY: the caller's contract is the hook's.
+        unsafe { xics::cede() }
+    }
+
+    fn exit(success: bool) -> ! {
+        exit::exit(success)
+    }
+}

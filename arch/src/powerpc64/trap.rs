@@ -1,0 +1,291 @@
+//! Exceptions: the vectors, the save/restore path and the dispatch.
+//!
+//! The guest runs with LPCR\[AIL\] = 0, so every interrupt enters in real mode at real address
+//! `vector` (0x100..0xf80). Each vector slot gets three instructions at boot: save r12 in
+//! SPRG2, load the vector number, and an absolute branch (`ba`) to `mf_ppc_vec_real` in the
+//! image at physical 0x400000 + x (reachable: `ba` spans 32 MiB). That code parks SRR0, SRR1,
+//! r11 and r12 in the PACA (r13 is always this cpu's PACA; real mode ignores its top address
+//! bits) and `rfid`s to `mf_ppc_vec_virt` at its 0xc000... address with the kernel MSR
+//! (translation as the kernel uses it, FP on, interrupts off). There the full register state
+//! is saved in a [`TrapFrame`] on the interrupted stack (below the ELFv2 288-byte protected
+//! zone) and [`mf_ppc_trap`] dispatches. The exit restores everything but r2 (one TOC) and
+//! r13 (the cpu's PACA: a task that slept in a fault handler may come back on another cpu).
+//!
+//! Every exception not handled below prints an oops with the registers and ends the run.
+
+use core::arch::global_asm;
+use core::fmt::Write;
+use core::mem::offset_of;
+
+use super::console::ForcedWriter;
+use super::layout::{phys_to_virt, virt_to_phys};
+use super::paca::{cpu_id, PACA_KMSR, PACA_R11, PACA_R12, PACA_SRR0, PACA_SRR1, PACA_TRAP};
+use super::{cpu, exit, fault, xics};
+
+/// The registers of an interrupted context.
+#[repr(C)]
+pub struct TrapFrame {
+    /// r0-r31 (r1 is the interrupted stack pointer).
+    pub gpr: [u64; 32],
+    /// Where the interrupted code continues (SRR0).
+    pub nip: u64,
+    /// Its MSR (SRR1).
+    pub msr: u64,
+    /// Link register.
+    pub lr: u64,
+    /// Count register.
+    pub ctr: u64,
+    /// Fixed-point exception register.
+    pub xer: u64,
+    /// Condition register.
+    pub cr: u64,
+    /// Data address of a storage interrupt.
+    pub dar: u64,
+    /// Why a data storage interrupt happened.
+    pub dsisr: u64,
+    /// The vector.
+    pub trap: u64,
+    _pad: u64,
+}
+
+/// Bytes below the interrupted r1 that the ELFv2 ABI lets leaf code use without a frame.
+const PROTECTED_ZONE: usize = 288;
+/// The ELFv2 minimal frame header the handler's callees may write into.
+const FRAME_HEADER: usize = 32;
+const FRAME_SIZE: usize = PROTECTED_ZONE + FRAME_HEADER + core::mem::size_of::<TrapFrame>();
+const _: () = assert!(FRAME_SIZE.is_multiple_of(16));
+
+macro_rules! save_gprs {
+    ($($n:literal)*) => {
+        concat!($("std ", $n, ", ", "{hdr} + 8 * ", $n, "(1)\n",)*)
+    };
+}
+
+macro_rules! restore_gprs {
+    ($($n:literal)*) => {
+        concat!($("ld ", $n, ", ", "{hdr} + 8 * ", $n, "(1)\n",)*)
+    };
+}
+
+global_asm!(
+    ".pushsection .text.mf_ppc_vectors, \"ax\"",
+    // The per-vector template (three words), copied to each vector with the vector number
+    // and the branch filled in.
+    ".balign 4",
+    ".globl mf_ppc_vec_template",
+    "mf_ppc_vec_template:",
+    "mtspr 274, 12",
+    "li 12, 0",
+    "nop",
+    // Real mode: park the interrupted state in the PACA, then turn translation on.
+    ".balign 4",
+    ".globl mf_ppc_vec_real",
+    "mf_ppc_vec_real:",
+    "mtspr 275, 11",
+    "mfspr 11, 26",
+    "std 11, {srr0}(13)",
+    "mfspr 11, 27",
+    "std 11, {srr1}(13)",
+    "std 12, {trap}(13)",
+    "mfspr 11, 275",
+    "std 11, {r11}(13)",
+    "mfspr 11, 274",
+    "std 11, {r12}(13)",
+    "ld 11, {kmsr}(13)",
+    "mtspr 27, 11",
+    load64!("11", "mf_ppc_vec_virt"),
+    "mtspr 26, 11",
+    "rfid",
+    // Translated: build the frame on the interrupted stack and call Rust.
+    ".balign 4",
+    "mf_ppc_vec_virt:",
+    "addi 11, 1, -{frame}",
+    "std 1, 0(11)",
+    "std 1, {hdr} + 8(11)",
+    "mr 1, 11",
+    "std 0, {hdr}(1)",
+    save_gprs!("2" "3" "4" "5" "6" "7" "8" "9" "10"),
+    "ld 11, {r11}(13)",
+    "std 11, {hdr} + 88(1)",
+    "ld 11, {r12}(13)",
+    "std 11, {hdr} + 96(1)",
+    save_gprs!("13" "14" "15" "16" "17" "18" "19" "20" "21" "22" "23" "24" "25" "26" "27" "28" "29" "30" "31"),
+    "mflr 0",
+    "std 0, {hdr} + {lr}(1)",
+    "mfctr 0",
+    "std 0, {hdr} + {ctr}(1)",
+    "mfspr 0, 1",
+    "std 0, {hdr} + {xer}(1)",
+    "mfcr 0",
+    "std 0, {hdr} + {cr}(1)",
+    "ld 0, {srr0}(13)",
+    "std 0, {hdr} + {nip}(1)",
+    "ld 0, {srr1}(13)",
+    "std 0, {hdr} + {msr}(1)",
+    "ld 0, {trap}(13)",
+    "std 0, {hdr} + {ftrap}(1)",
+    "mfspr 0, 19",
+    "std 0, {hdr} + {dar}(1)",
+    "mfspr 0, 18",
+    "std 0, {hdr} + {dsisr}(1)",
+    "addi 3, 1, {hdr}",
+    "bl mf_ppc_trap",
+    "nop",
+    // The handler returns with interrupts masked: SRR0/SRR1 stay intact until rfid.
+    "ld 0, {hdr} + {nip}(1)",
+    "mtspr 26, 0",
+    "ld 0, {hdr} + {msr}(1)",
+    "mtspr 27, 0",
+    "ld 0, {hdr} + {lr}(1)",
+    "mtlr 0",
+    "ld 0, {hdr} + {ctr}(1)",
+    "mtctr 0",
+    "ld 0, {hdr} + {xer}(1)",
+    "mtspr 1, 0",
+    "ld 0, {hdr} + {cr}(1)",
+    "mtcrf 0xff, 0",
+    "ld 0, {hdr}(1)",
+    restore_gprs!("3" "4" "5" "6" "7" "8" "9" "10" "11" "12"),
+    restore_gprs!("14" "15" "16" "17" "18" "19" "20" "21" "22" "23" "24" "25" "26" "27" "28" "29" "30" "31"),
+    "ld 1, {hdr} + 8(1)",
+    "rfid",
+    ".popsection",
+    srr0 = const PACA_SRR0,
+    srr1 = const PACA_SRR1,
+    trap = const PACA_TRAP,
+    r11 = const PACA_R11,
+    r12 = const PACA_R12,
+    kmsr = const PACA_KMSR,
+    frame = const FRAME_SIZE,
+    hdr = const FRAME_HEADER,
+    nip = const offset_of!(TrapFrame, nip),
+    msr = const offset_of!(TrapFrame, msr),
+    lr = const offset_of!(TrapFrame, lr),
+    ctr = const offset_of!(TrapFrame, ctr),
+    xer = const offset_of!(TrapFrame, xer),
+    cr = const offset_of!(TrapFrame, cr),
+    dar = const offset_of!(TrapFrame, dar),
+    dsisr = const offset_of!(TrapFrame, dsisr),
+    ftrap = const offset_of!(TrapFrame, trap),
+);
+
+extern "C" {
+    static mf_ppc_vec_template: [u32; 3];
+    fn mf_ppc_vec_real();
+}
+
+/// First and last vector slots filled (every 0x80 in between).
+const FIRST_VECTOR: usize = 0x100;
+const END_VECTORS: usize = 0x1000;
+const BA: u32 = 0x4800_0002;
+
+/// Writes the vector slots at real 0x100..0x1000 and makes them visible to instruction fetch.
+///
+/// # Safety
+/// Once, on the boot cpu, before interrupts are enabled; the area must be free (the firmware
+/// lived there and is not called again).
+///
+/// # Context
+/// Never sleeps; boot.
+pub unsafe fn install_vectors() {
+    let real_entry = virt_to_phys(mf_ppc_vec_real as *const () as usize);
+    assert!(
+        real_entry < 1 << 25,
+        "the vector code must be reachable by `ba`"
+    );
+    // SAFETY: reading the template the assembler emitted.
+    let template = unsafe { core::ptr::read(core::ptr::addr_of!(mf_ppc_vec_template)) };
+    for vector in (FIRST_VECTOR..END_VECTORS).step_by(0x80) {
+        let slot = phys_to_virt(vector) as *mut u32;
+        // SAFETY: real 0..0x1000 is ours (caller's contract), mapped by the kernel alias.
+        unsafe {
+            slot.write_volatile(template[0]);
+            slot.add(1).write_volatile(template[1] | vector as u32);
+            slot.add(2).write_volatile(BA | real_entry as u32);
+        }
+    }
+    let mut line = phys_to_virt(0);
+    while line < phys_to_virt(END_VECTORS) {
+        // SAFETY: cache maintenance on the lines just written.
+        unsafe {
+            core::arch::asm!("dcbst 0, {0}", "sync", "icbi 0, {0}", in(reg_nonzero) line,
+                             options(nostack));
+        }
+        line += 128;
+    }
+    // SAFETY: a context synchronisation only.
+    unsafe { core::arch::asm!("sync", "isync", options(nostack)) };
+}
+
+/// The Rust side of every exception.
+///
+/// # Context
+/// Exception entry, interrupts masked; returns with them masked.
+#[no_mangle]
+extern "C" fn mf_ppc_trap(frame: &mut TrapFrame) {
+    match frame.trap {
+        0x300 | 0x380 => fault::data_fault(frame),
+        0x500 => xics::external_interrupt(),
+        0x900 => cpu::quiet_decrementer(),
+        _ => oops(frame, vector_name(frame.trap), None),
+    }
+    cpu::disable_irqs();
+}
+
+fn vector_name(trap: u64) -> &'static str {
+    match trap {
+        0x100 => "system reset",
+        0x200 => "machine check",
+        0x300 => "data storage",
+        0x380 => "data segment",
+        0x400 => "instruction storage",
+        0x480 => "instruction segment",
+        0x500 => "external interrupt",
+        0x600 => "alignment",
+        0x700 => "program check",
+        0x800 => "floating point unavailable",
+        0x900 => "decrementer",
+        0xa00 => "doorbell",
+        0xc00 => "system call",
+        0xd00 => "trace",
+        0xe00 => "hypervisor data storage",
+        0xf00 => "performance monitor",
+        0xf20 => "altivec unavailable",
+        0xf40 => "vsx unavailable",
+        0xf60 => "facility unavailable",
+        _ => "unexpected exception",
+    }
+}
+
+/// Prints an oops for `frame` and ends the run with failure.
+///
+/// # Context
+/// Never returns; exception context.
+pub fn oops(frame: &TrapFrame, what: &str, address: Option<u64>) -> ! {
+    let mut out = ForcedWriter;
+    let _ = write!(
+        out,
+        "Oops: {what} (vector {:#x}) on CPU#{}\n\
+         NIP: {:#018x} LR: {:#018x} CTR: {:#018x}\n\
+         MSR: {:#018x} CR: {:08x} XER: {:08x}\n",
+        frame.trap,
+        cpu_id(),
+        frame.nip,
+        frame.lr,
+        frame.ctr,
+        frame.msr,
+        frame.cr,
+        frame.xer,
+    );
+    if let Some(address) = address {
+        let _ = writeln!(out, "DAR: {address:#018x} DSISR: {:08x}", frame.dsisr);
+    }
+    for row in 0..8 {
+        let _ = write!(out, "GPR{:02}:", row * 4);
+        for reg in &frame.gpr[row * 4..row * 4 + 4] {
+            let _ = write!(out, " {reg:016x}");
+        }
+        let _ = writeln!(out);
+    }
+    exit::exit(false)
+}

@@ -1,0 +1,50 @@
+//! Boot: from QEMU's ELF entry to the first task.
+//!
+//! QEMU loads the image at its physical addresses (1 MiB up) and enters `mf_start` (entry.rs)
+//! in 64-bit mode with DAT and interrupts off. The entry code zeroes .bss, builds the page
+//! tables at physical addresses (`paging::mf_s390_early_paging`), loads the ASCE, and continues
+//! with DAT on at the kernel's virtual address in [`mf_s390_boot_main`], on the boot stack.
+//!
+//! `mf_s390_boot_main` fills the boot cpu's lowcore vectors, enables the console, sorts the
+//! exception table, makes the boot cpu's idle task current, enables the emergency-signal
+//! subclass (the rescheduling IPI), starts the secondary cpus, queues the first task and
+//! becomes cpu 0's idle task.
+
+use core::ptr::addr_of;
+
+use mightfault_core::kprint;
+
+use super::cpu::{read_cr0, write_cr0, CR0_EMERGENCY_SIGNAL};
+use super::entry::mf_boot_stack_bottom;
+use super::layout::{KERNEL_BASE, USER_LIMIT};
+use super::vectors::{self, Restart};
+use super::{extable, lowcore, sclp, smp, S390};
+use crate::sched;
+
+/// The boot cpu's Rust entry: DAT on, on the boot stack, interrupts masked.
+///
+/// # Context
+/// Never returns; boot.
+#[no_mangle]
+extern "C" fn mf_s390_boot_main() -> ! {
+    // SAFETY: each step runs once on the boot cpu, interrupts masked, in the order each needs.
+    let entries = unsafe {
+        vectors::install(lowcore::this_cpu_base(), Restart::Unexpected);
+        sched::init_cpu::<S390>(0, addr_of!(mf_boot_stack_bottom) as usize);
+        sclp::init();
+        write_cr0(read_cr0() | CR0_EMERGENCY_SIGNAL);
+        extable::init()
+    };
+    kprint!(
+        S390,
+        "mightfault s390x: DAT on, kernel at {:#x}, user limit {:#x}, {} exception-table entries\n",
+        KERNEL_BASE + 0x10_0000,
+        USER_LIMIT,
+        entries,
+    );
+    // SAFETY: the boot cpu is fully up (vectors, control registers).
+    let online = unsafe { smp::start_secondaries() };
+    kprint!(S390, "s390x: {} cpus online\n", online);
+    sched::spawn_first_task::<S390>();
+    sched::idle_loop::<S390>()
+}

@@ -1,0 +1,242 @@
+//! Processor primitives: PSW masks, interrupt masking through the PSW system mask, control
+//! registers, the TOD clock and SIGP.
+
+use core::arch::asm;
+
+/// PSW bit 5: dynamic address translation.
+pub const PSW_DAT: u64 = 1 << 58;
+/// PSW bit 6: I/O interruptions enabled.
+pub const PSW_IO: u64 = 1 << 57;
+/// PSW bit 7: external interruptions enabled.
+pub const PSW_EXT: u64 = 1 << 56;
+/// PSW bit 14: wait state.
+pub const PSW_WAIT: u64 = 1 << 49;
+/// PSW bits 31-32: 64-bit addressing mode.
+pub const PSW_64BIT: u64 = (1 << 32) | (1 << 31);
+
+/// The kernel runs with DAT on, 64-bit, interrupts as set by the system mask.
+pub const PSW_KERNEL: u64 = PSW_DAT | PSW_64BIT;
+/// Interruption handlers start in real mode (their first stage addresses the lowcore).
+pub const PSW_REAL: u64 = PSW_64BIT;
+
+/// System-mask byte: the external interruption bit.
+const SM_EXT: u8 = 0x01;
+/// `stnsm` mask clearing the I/O and external bits.
+const SM_CLEAR_IRQS: u8 = 0xfc;
+
+/// CR0 bit 49: the emergency-signal subclass mask (our rescheduling IPI).
+pub const CR0_EMERGENCY_SIGNAL: u64 = 1 << 14;
+
+/// Whether external interruptions are masked on this cpu.
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn irqs_disabled() -> bool {
+    let high: u64;
+    // SAFETY: epsw only reads the PSW into a register.
+    unsafe {
+        asm!("epsw {0}, {1}", out(reg) high, out(reg) _, options(nomem, nostack, preserves_flags))
+    };
+    // epsw puts PSW bits 0-31 in bits 32-63 of the first register.
+    high & (PSW_EXT >> 32) == 0
+}
+
+/// Masks interrupts and returns the previous system mask.
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn irq_save() -> u8 {
+    let mut old = 0u8;
+    // SAFETY: stnsm stores the system mask in `old` and clears the I/O and external bits.
+    unsafe {
+        asm!("stnsm 0({0}), {1}", in(reg_addr) &mut old, const SM_CLEAR_IRQS, options(nostack, preserves_flags))
+    };
+    old
+}
+
+/// Restores a system mask saved by [`irq_save`].
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn irq_restore(mask: u8) {
+    // SAFETY: ssm loads a system mask that irq_save stored (DAT stays as it was).
+    unsafe { asm!("ssm 0({0})", in(reg_addr) &mask, options(nostack, preserves_flags)) };
+}
+
+/// Masks interrupts.
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn disable_irqs() {
+    let _ = irq_save();
+}
+
+/// Unmasks external interruptions.
+///
+/// # Safety
+/// The cpu's interruption handling is set up and nothing relies on interrupts staying masked.
+///
+/// # Context
+/// Never sleeps; task context or the idle loop.
+#[inline(always)]
+pub unsafe fn enable_irqs() {
+    let mut old = 0u8;
+    // SAFETY: the caller's contract; stosm sets the external bit.
+    unsafe {
+        asm!("stosm 0({0}), {1}", in(reg_addr) &mut old, const SM_EXT, options(nostack, preserves_flags))
+    };
+}
+
+/// Loads an enabled-wait PSW whose address is the next instruction: the cpu waits with
+/// external interruptions unmasked. The external handler clears the wait bit in the old PSW,
+/// so execution continues here, interrupts enabled, after the first interruption.
+///
+/// # Safety
+/// The cpu is fully up; interrupts masked (so none is missed between the caller's check and
+/// the wait: the PSW load unmasks and waits in one step).
+///
+/// # Context
+/// Waits (does not schedule); the idle loop.
+#[inline(always)]
+pub unsafe fn enable_irqs_and_wait() {
+    // SAFETY: the caller's contract; the PSW is doubleword aligned in .rodata and resumes at 3:.
+    unsafe {
+        asm!(
+            ".pushsection .rodata.mf_wait_psw, \"a\"",
+            ".balign 8",
+            "2: .quad {mask}",
+            ".quad 3f",
+            ".popsection",
+            "larl {tmp}, 2b",
+            "lpswe 0({tmp})",
+            "3:",
+            mask = const PSW_KERNEL | PSW_EXT | PSW_WAIT,
+            tmp = out(reg_addr) _,
+            options(nostack),
+        )
+    };
+}
+
+/// Reads control register 0.
+///
+/// # Context
+/// Never sleeps; any context.
+pub fn read_cr0() -> u64 {
+    let mut value = 0u64;
+    // SAFETY: stctg stores CR0 into `value`.
+    unsafe {
+        asm!("stctg %c0, %c0, 0({0})", in(reg_addr) &mut value, options(nostack, preserves_flags))
+    };
+    value
+}
+
+/// Writes control register 0.
+///
+/// # Safety
+/// The new subclass masks must be handled by the external interruption handler.
+///
+/// # Context
+/// Never sleeps; cpu bring-up.
+pub unsafe fn write_cr0(value: u64) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        asm!("lctlg %c0, %c0, 0({0})", in(reg_addr) &value, options(nostack, preserves_flags))
+    };
+}
+
+/// Stores control registers 0-15 at `dest`.
+///
+/// # Safety
+/// `dest` is writable for 128 bytes.
+///
+/// # Context
+/// Never sleeps; cpu bring-up.
+pub unsafe fn store_cregs(dest: *mut u64) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        asm!("stctg %c0, %c15, 0({0})", in(reg_addr) dest, options(nostack, preserves_flags))
+    };
+}
+
+/// The TOD clock (bit 51 = 1 microsecond).
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline]
+pub fn tod() -> u64 {
+    let mut clock = 0u64;
+    // SAFETY: stck stores the TOD clock into `clock`.
+    unsafe { asm!("stck 0({0})", in(reg_addr) &mut clock, options(nostack)) };
+    clock
+}
+
+/// SIGP orders used here.
+#[derive(Clone, Copy, Debug)]
+#[repr(u8)]
+pub enum SigpOrder {
+    /// Sense: is the cpu there?
+    Sense = 0x01,
+    /// Emergency signal: an external interruption 0x1201 on the target.
+    EmergencySignal = 0x03,
+    /// Stop the target cpu.
+    Stop = 0x05,
+    /// Restart: the target loads its restart new PSW.
+    Restart = 0x06,
+    /// Initial cpu reset.
+    InitialCpuReset = 0x0b,
+    /// Set the target's prefix register (target stopped).
+    SetPrefix = 0x0d,
+}
+
+/// SIGP condition code 2: busy, try again.
+pub const SIGP_BUSY: u32 = 2;
+/// SIGP condition code 3: no such cpu.
+pub const SIGP_NOT_OPERATIONAL: u32 = 3;
+
+/// Signals cpu `addr` with `order` and `param`; returns the condition code, retrying while the
+/// target is busy.
+///
+/// # Safety
+/// The order must make sense for the target's state (set-prefix only to a stopped cpu whose
+/// new prefix area is prepared, and so on).
+///
+/// # Context
+/// Never sleeps (spins while the target is busy); any context.
+pub unsafe fn sigp(addr: u16, order: SigpOrder, param: u64) -> u32 {
+    loop {
+        let cc: u32;
+        // SAFETY: the caller's contract. r2/r3 are the even/odd status/parameter pair.
+        unsafe {
+            asm!(
+                "sigp %r2, {addr}, 0({order})",
+                "ipm {cc}",
+                "srl {cc}, 28",
+                addr = in(reg) u64::from(addr),
+                order = in(reg_addr) order as u64,
+                cc = out(reg) cc,
+                inout("r2") 0u64 => _,
+                in("r3") param,
+                options(nostack),
+            )
+        };
+        if cc != SIGP_BUSY {
+            return cc;
+        }
+        core::hint::spin_loop();
+    }
+}
+
+/// The processor address of the running cpu (`stap`).
+///
+/// # Context
+/// Never sleeps; any context.
+pub fn cpu_address() -> u16 {
+    let mut addr = 0u16;
+    // SAFETY: stap stores the cpu address into `addr`.
+    unsafe { asm!("stap 0({0})", in(reg_addr) &mut addr, options(nostack, preserves_flags)) };
+    addr
+}

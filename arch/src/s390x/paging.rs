@@ -1,0 +1,145 @@
+//! DAT tables: one region-third table (4 TiB) as the primary ASCE, a segment table and page
+//! tables mapping all RAM at KERNEL_BASE with 4 KiB pages, and the user area's own segment
+//! table and page table.
+//!
+//! [`mf_s390_early_paging`] runs before DAT is on, at physical addresses: the kernel's statics
+//! are reached PC-relatively (`larl`), so the addresses it sees are physical, which is what the
+//! table entries must hold. It uses no function pointers or trait objects (those hold linked,
+//! virtual addresses).
+
+use core::cell::UnsafeCell;
+use core::ptr::addr_of_mut;
+
+use super::layout::{virt_to_phys, KERNEL_BASE, MAPPED_RAM, PAGE_SIZE, USER_AREA_BASE};
+
+/// Entries of a region or segment table.
+const TABLE_ENTRIES: usize = 2048;
+/// Entries of a page table.
+const PT_ENTRIES: usize = 256;
+/// Bytes one segment-table entry covers.
+const SEGMENT_SIZE: usize = 1 << 20;
+/// Bytes one region-third entry covers.
+const REGION3_SIZE: usize = 1 << 31;
+
+/// Region-table entry: type region-third (TT = 01).
+const REGION3_TYPE: u64 = 0x04;
+/// Region/segment entry: invalid.
+const ENTRY_INVALID: u64 = 0x20;
+/// Region entry: table length (the whole next-level table).
+const REGION_TABLE_LENGTH: u64 = 0x03;
+/// ASCE designation type region-third, full table length.
+const ASCE_REGION3: u64 = 0x04 | 0x03;
+/// Page-table entry: invalid.
+pub const PTE_INVALID: u64 = 0x400;
+/// Page-table entry: write protected.
+pub const PTE_PROTECT: u64 = 0x200;
+
+const KERNEL_SEGMENTS: usize = MAPPED_RAM / SEGMENT_SIZE;
+const _: () = assert!(KERNEL_SEGMENTS <= TABLE_ENTRIES);
+
+#[repr(C, align(4096))]
+struct Table(UnsafeCell<[u64; TABLE_ENTRIES]>);
+
+#[repr(C, align(4096))]
+struct PageTables<const N: usize>(UnsafeCell<[[u64; PT_ENTRIES]; N]>);
+
+// SAFETY: the kernel tables are written once before DAT is on; the user page table is written
+// only by `user_pages` under its lock (and read by the cpus' DAT).
+unsafe impl Sync for Table {}
+// SAFETY: as Table.
+unsafe impl<const N: usize> Sync for PageTables<N> {}
+
+static REGION3: Table = Table(UnsafeCell::new([0; TABLE_ENTRIES]));
+static KERNEL_SEGMENT_TABLE: Table = Table(UnsafeCell::new([0; TABLE_ENTRIES]));
+static KERNEL_PAGE_TABLES: PageTables<KERNEL_SEGMENTS> =
+    PageTables(UnsafeCell::new([[0; PT_ENTRIES]; KERNEL_SEGMENTS]));
+static USER_SEGMENT_TABLE: Table = Table(UnsafeCell::new([0; TABLE_ENTRIES]));
+static USER_PAGE_TABLE: PageTables<1> = PageTables(UnsafeCell::new([[0; PT_ENTRIES]; 1]));
+
+/// Builds the tables and returns the ASCE for CR1.
+///
+/// # Safety
+/// Once, on the boot cpu, with DAT off and .bss zeroed (called from `mf_start`).
+#[no_mangle]
+unsafe extern "C" fn mf_s390_early_paging() -> u64 {
+    let region3 = REGION3.0.get() as *mut u64;
+    let kseg = KERNEL_SEGMENT_TABLE.0.get() as *mut u64;
+    let kpt = KERNEL_PAGE_TABLES.0.get() as *mut u64;
+    let useg = USER_SEGMENT_TABLE.0.get() as *mut u64;
+    let upt = addr_of_mut!(*USER_PAGE_TABLE.0.get()) as *mut u64;
+    // SAFETY: DAT is off, so these (PC-relative, hence physical) addresses are the tables
+    // themselves; every index stays inside its table.
+    unsafe {
+        let mut i = 0;
+        while i < TABLE_ENTRIES {
+            region3.add(i).write_volatile(REGION3_TYPE | ENTRY_INVALID);
+            kseg.add(i).write_volatile(ENTRY_INVALID);
+            useg.add(i).write_volatile(ENTRY_INVALID);
+            i += 1;
+        }
+        let mut page = 0;
+        while page < MAPPED_RAM / PAGE_SIZE {
+            kpt.add(page).write_volatile((page * PAGE_SIZE) as u64);
+            page += 1;
+        }
+        let mut seg = 0;
+        while seg < KERNEL_SEGMENTS {
+            kseg.add(seg)
+                .write_volatile(kpt.add(seg * PT_ENTRIES) as u64);
+            seg += 1;
+        }
+        let mut pte = 0;
+        while pte < PT_ENTRIES {
+            upt.add(pte).write_volatile(PTE_INVALID);
+            pte += 1;
+        }
+        useg.add((USER_AREA_BASE / SEGMENT_SIZE) % TABLE_ENTRIES)
+            .write_volatile(upt as u64);
+        region3
+            .add(KERNEL_BASE / REGION3_SIZE)
+            .write_volatile(kseg as u64 | REGION3_TYPE | REGION_TABLE_LENGTH);
+        region3
+            .add(USER_AREA_BASE / REGION3_SIZE)
+            .write_volatile(useg as u64 | REGION3_TYPE | REGION_TABLE_LENGTH);
+    }
+    region3 as u64 | ASCE_REGION3
+}
+
+const _: () =
+    assert!(USER_AREA_BASE / REGION3_SIZE == 0 && USER_AREA_BASE.is_multiple_of(SEGMENT_SIZE));
+
+/// The user area's page-table entry `index` (0..256), as a pointer for `user_pages`.
+///
+/// # Context
+/// Never sleeps; any context after boot.
+pub fn user_pte(index: usize) -> *mut u64 {
+    assert!(index < PT_ENTRIES);
+    // SAFETY: in bounds of the one user page table.
+    unsafe { (USER_PAGE_TABLE.0.get() as *mut u64).add(index) }
+}
+
+/// Physical address of the user page table (the origin IPTE needs).
+///
+/// # Context
+/// Never sleeps; any context.
+pub fn user_page_table_phys() -> u64 {
+    virt_to_phys(USER_PAGE_TABLE.0.get() as usize) as u64
+}
+
+/// Physical frame and writability of a present user page at `addr`, or None.
+///
+/// # Context
+/// Never sleeps; any context.
+pub fn translate_user(addr: usize) -> Option<(usize, bool)> {
+    let offset = addr.checked_sub(USER_AREA_BASE)?;
+    let index = offset / PAGE_SIZE;
+    if index >= PT_ENTRIES {
+        return None;
+    }
+    // SAFETY: in bounds; entries are written whole (volatile) under the user-area lock.
+    let pte = unsafe { user_pte(index).read_volatile() };
+    (pte & PTE_INVALID == 0).then_some((
+        (pte as usize & !(PAGE_SIZE - 1)) + offset % PAGE_SIZE,
+        pte & PTE_PROTECT == 0,
+    ))
+}

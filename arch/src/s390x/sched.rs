@@ -1,0 +1,86 @@
+//! The s390x half of the scheduler (the portable half is `crate::sched`): the current task in
+//! the lowcore, the stack switch, the emergency signal as rescheduling IPI, and an enabled-wait
+//! PSW to idle.
+//!
+//! The preempt count lives in the task (core's `TaskPreemptCount`), as Linux keeps it in
+//! `thread_info` here, so it moves with a task that migrates.
+
+use crate::sched::{SchedHooks, Task};
+
+use super::entry::{mf_s390_switch, ABI_SAVE_AREA, SWITCH_FRAME};
+use super::lowcore as lc;
+use super::{cpu, exit, smp, S390};
+
+/// Slot of r14 in the switch frame (r6 first).
+const SWITCH_R14: usize = 8;
+
+// SAFETY: `current`/`set_current` read and write the lowcore's CURRENT field of the running cpu
+// (through the alias, which prefixing makes per-cpu); `mf_s390_switch` saves and restores r6-r15,
+// every register the s390x ABI has a callee preserve (soft-float: no floating-point registers).
+unsafe impl SchedHooks for S390 {
+    fn nr_cpus() -> u32 {
+        smp::nr_cpus()
+    }
+
+    unsafe fn install_cpu(cpu: usize, idle: &'static Task) {
+        // SAFETY: the caller's contract: this cpu, before per-cpu reads.
+        unsafe {
+            lc::write_u32(lc::CPU_NR, cpu as u32);
+            lc::write_u64(lc::CURRENT, idle as *const Task as u64);
+        }
+    }
+
+    #[inline(always)]
+    fn current() -> &'static Task {
+        // SAFETY: CURRENT always points at a static task (idle or pool) once the cpu is up.
+        unsafe { &*(lc::current() as *const Task) }
+    }
+
+    unsafe fn set_current(task: &'static Task) {
+        // SAFETY: the caller's contract (interrupts masked, task about to run here).
+        unsafe { lc::write_u64(lc::CURRENT, task as *const Task as u64) }
+    }
+
+    unsafe fn switch_stacks(save_sp: *mut usize, next_sp: usize) {
+        // SAFETY: the caller's contract is the switch's.
+        unsafe { mf_s390_switch(save_sp, next_sp) }
+    }
+
+    unsafe fn initial_stack(stack_top: usize, entry: extern "C" fn() -> !) -> usize {
+        // The entry runs with r15 = stack_top - 160 (its caller's save area above, back chain 0);
+        // the switch frame below it holds r6-r14 with r14 = entry, which `br %r14` enters.
+        let sp = stack_top - ABI_SAVE_AREA - SWITCH_FRAME;
+        let frame = sp as *mut u64;
+        // SAFETY: the caller's contract: the stack is unused and ours.
+        unsafe {
+            for slot in 0..SWITCH_FRAME / 8 {
+                frame.add(slot).write(0);
+            }
+            frame.add(SWITCH_R14).write(entry as usize as u64);
+            ((stack_top - ABI_SAVE_AREA) as *mut u64).write(0);
+        }
+        sp
+    }
+
+    fn send_resched_ipi(cpu: u32) {
+        smp::send_resched(cpu);
+    }
+
+    fn disable_irqs() {
+        cpu::disable_irqs();
+    }
+
+    unsafe fn enable_irqs() {
+        // SAFETY: the caller's contract.
+        unsafe { cpu::enable_irqs() }
+    }
+
+    unsafe fn enable_irqs_and_wait() {
+        // SAFETY: the caller's contract; the enabled-wait PSW cannot miss an interruption.
+        unsafe { cpu::enable_irqs_and_wait() }
+    }
+
+    fn exit(success: bool) -> ! {
+        exit(success)
+    }
+}

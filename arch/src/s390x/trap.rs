@@ -1,0 +1,135 @@
+//! What happens after an interruption stub: the saved state, the dispatch by class, and the
+//! oops that ends the run on an interruption nobody handles.
+
+use core::fmt::Write;
+
+use mightfault_core::preempt::{hardirq_enter, hardirq_exit};
+use mightfault_core::Arch;
+
+use super::cpu::PSW_WAIT;
+use super::{exit, fault, sclp, S390};
+
+/// The interruption classes, numbered so that `RESTART_OLD_PSW + 16 * class` is the class's old
+/// PSW slot (the fatal stub relies on it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum TrapClass {
+    /// A restart nobody asked for.
+    Restart = 0,
+    /// External interruption (the emergency signal is our rescheduling IPI).
+    External = 1,
+    /// Supervisor call (unused).
+    SupervisorCall = 2,
+    /// Program interruption (translation and protection exceptions among them).
+    Program = 3,
+    /// Machine check.
+    MachineCheck = 4,
+    /// I/O interruption (none is enabled).
+    Io = 5,
+}
+
+/// The interrupted state as the stub saved it. Offsets are fixed by `entry.rs`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct TrapFrame {
+    /// r0-r15 at the interruption.
+    pub gprs: [u64; 16],
+    /// Old PSW mask.
+    pub psw_mask: u64,
+    /// Old PSW address: the faulting instruction for a nullifying exception, the next one for
+    /// a suppressing one.
+    pub psw_addr: u64,
+    /// Program interruption: instruction length in bytes (bits 13-14 of the halfword).
+    pub pgm_ilc: u16,
+    /// Program interruption code.
+    pub pgm_code: u16,
+    /// External interruption: the signalling cpu's address.
+    pub ext_cpu: u16,
+    /// External interruption code.
+    pub ext_code: u16,
+    /// Translation-exception identification: the failing address (page-aligned).
+    pub teid: u64,
+    /// Which stub saved this frame ([`TrapClass`] as a number).
+    pub class: u64,
+}
+
+/// Size of [`TrapFrame`], used by the stubs.
+pub const FRAME_SIZE: usize = core::mem::size_of::<TrapFrame>();
+const _: () = assert!(FRAME_SIZE == 168 && FRAME_SIZE.is_multiple_of(8));
+
+/// External interruption code of an emergency signal.
+const EXT_EMERGENCY_SIGNAL: u16 = 0x1201;
+/// External interruption code of the SCLP's service signal (its submask stays off).
+const EXT_SERVICE_SIGNAL: u16 = 0x2401;
+
+/// Called by every second-stage stub with the saved state.
+///
+/// # Context
+/// Interrupts masked on entry (every new PSW masks them); the program-check handler may unmask
+/// them and sleep while resolving a fault.
+#[no_mangle]
+extern "C" fn mf_s390_trap(frame: &mut TrapFrame) {
+    match frame.class {
+        c if c == TrapClass::Program as u64 => fault::program_check(frame),
+        c if c == TrapClass::External as u64 => external(frame),
+        c if c == TrapClass::SupervisorCall as u64 => oops(frame, "supervisor call"),
+        c if c == TrapClass::MachineCheck as u64 => oops(frame, "machine check"),
+        c if c == TrapClass::Io as u64 => oops(frame, "I/O interruption"),
+        _ => oops(frame, "restart interruption"),
+    }
+}
+
+fn external(frame: &mut TrapFrame) {
+    match frame.ext_code {
+        EXT_EMERGENCY_SIGNAL => {
+            hardirq_enter::<S390>();
+            crate::sched::resched_ipi::<S390>();
+            hardirq_exit::<S390>();
+        }
+        EXT_SERVICE_SIGNAL => {}
+        _ => oops(frame, "unexpected external interruption"),
+    }
+    // An idle cpu waits in an enabled-wait PSW: continue after it instead of waiting again.
+    frame.psw_mask &= !PSW_WAIT;
+}
+
+/// Prints the interrupted state and ends the run with failure.
+///
+/// # Context
+/// Never returns; any context.
+pub fn oops(frame: &TrapFrame, what: &str) -> ! {
+    let mut out = sclp::ForcedWriter;
+    let _ = write!(out, "Oops: {what} on CPU#{}", S390::cpu_id());
+    let _ = match frame.class {
+        c if c == TrapClass::Program as u64 => writeln!(
+            out,
+            " (code {:#06x}, ilc {}, teid {:#018x})",
+            frame.pgm_code, frame.pgm_ilc, frame.teid
+        ),
+        c if c == TrapClass::External as u64 => {
+            writeln!(out, " (external code {:#06x})", frame.ext_code)
+        }
+        _ => writeln!(out),
+    };
+    let _ = writeln!(
+        out,
+        "Krnl PSW : {:016x} {:016x}",
+        frame.psw_mask, frame.psw_addr
+    );
+    for row in 0..4 {
+        let _ = write!(
+            out,
+            "{}",
+            if row == 0 {
+                "Krnl GPRS: "
+            } else {
+                "           "
+            }
+        );
+        for reg in 0..4 {
+            let _ = write!(out, "{:016x} ", frame.gprs[row * 4 + reg]);
+        }
+        let _ = out.write_str("\n");
+    }
+    exit(false)
+}
