@@ -8,19 +8,9 @@ use mightfault_core::{Arch, RawUserAccess};
 
 use crate::ktap::Suite;
 
-/// The state a user page is set up in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PageKind {
-    /// Mapped and present, readable and writable.
-    PresentRw,
-    /// Mapped and present, read-only: writes fault and cannot be resolved.
-    PresentRo,
-    /// A valid mapping whose page is not present: a fault on it is resolved (paged in, which
-    /// sleeps once) unless the fault handler is disabled. Reads see zeros after page-in.
-    NotPresent,
-    /// No mapping at all: every access faults and is fixed up as -EFAULT.
-    Unmapped,
-}
+/// The state a user page is set up in: the arch crate's [`mightfault_arch::UserPageKind`],
+/// which every backend takes as it is.
+pub use mightfault_arch::UserPageKind as PageKind;
 
 /// A machine the `seed` suite can run on.
 pub trait SeedMachine: Arch + RawUserAccess {

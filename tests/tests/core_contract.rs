@@ -3,7 +3,8 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use mightfault_arch::host::{HostPerCpu, HostPerTask, Machine, MachineConfig, SimPageKind};
+use mightfault_arch::host::{HostPerCpu, HostPerTask, Machine, MachineConfig};
+use mightfault_arch::UserPageKind;
 use mightfault_core::extable::{self, ExtableEntry};
 use mightfault_core::preempt::{hardirq_enter, hardirq_exit};
 use mightfault_core::spinlock::lock_value;
@@ -180,7 +181,7 @@ fn unlock_on_another_cpu_fails_and_debug_spinlock_says_so() {
 #[should_panic(expected = "oops")]
 fn a_plain_dereference_of_user_memory_oopses() {
     on_machine(|| {
-        Machine::current().map_user_pages(0x4000_0000, &[SimPageKind::Unmapped]);
+        Machine::current().map_user_pages(0x4000_0000, &[UserPageKind::Unmapped]);
         HostPerCpu::plain_read_user_byte(0x4000_0000)
     });
 }

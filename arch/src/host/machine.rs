@@ -13,8 +13,9 @@ use mightfault_core::{Arch, DebugState};
 use super::clock::Clock;
 use super::cpu::SimCpu;
 use super::extable::{self, Site};
-use super::memory::{SimPageKind, UserMemory};
+use super::memory::UserMemory;
 use super::sched::{Scheduler, SimTask, StopReason};
+use crate::UserPageKind;
 
 /// How a simulated machine is built.
 #[derive(Clone, Copy, Debug)]
@@ -220,7 +221,7 @@ impl Machine {
     ///
     /// # Context
     /// Never sleeps; inside or outside a simulated task.
-    pub fn map_user_pages(&self, base: usize, kinds: &[SimPageKind]) -> bool {
+    pub fn map_user_pages(&self, base: usize, kinds: &[UserPageKind]) -> bool {
         self.memory().set_layout(base, kinds)
     }
 

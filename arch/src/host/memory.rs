@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use mightfault_core::fault::Resolution;
 
+use crate::UserPageKind;
+
 /// Size of a simulated page.
 pub const PAGE_SIZE: usize = 4096;
 
@@ -15,19 +17,6 @@ pub const PAGE_SIZE: usize = 4096;
 /// stacks far above this (PIE binaries load near 0x5555_0000_0000), so a real kernel object's
 /// address is a kernel address to the simulation as well.
 pub const USER_LIMIT: usize = 0x0000_4000_0000_0000;
-
-/// The state a simulated user page is created in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SimPageKind {
-    /// Present, readable and writable.
-    PresentRw,
-    /// Present, read-only.
-    PresentRo,
-    /// Valid but not present: paged in (zero-filled, read-write) when a fault is resolved.
-    NotPresent,
-    /// No mapping.
-    Unmapped,
-}
 
 enum Page {
     Present {
@@ -57,7 +46,7 @@ fn page_number(addr: usize) -> usize {
 impl UserMemory {
     /// Replaces the whole address space with `kinds.len()` pages starting at `base`. Returns
     /// false (changing nothing) unless `base` is page-aligned and the pages fit below the limit.
-    pub(crate) fn set_layout(&mut self, base: usize, kinds: &[SimPageKind]) -> bool {
+    pub(crate) fn set_layout(&mut self, base: usize, kinds: &[UserPageKind]) -> bool {
         let fits = kinds
             .len()
             .checked_mul(PAGE_SIZE)
@@ -69,12 +58,12 @@ impl UserMemory {
         self.pages.clear();
         for (index, kind) in kinds.iter().enumerate() {
             let page = match kind {
-                SimPageKind::PresentRw | SimPageKind::PresentRo => Page::Present {
+                UserPageKind::PresentRw | UserPageKind::PresentRo => Page::Present {
                     bytes: Box::new([0; PAGE_SIZE]),
-                    writable: *kind == SimPageKind::PresentRw,
+                    writable: *kind == UserPageKind::PresentRw,
                 },
-                SimPageKind::NotPresent => Page::NotPresent,
-                SimPageKind::Unmapped => continue,
+                UserPageKind::NotPresent => Page::NotPresent,
+                UserPageKind::Unmapped => continue,
             };
             self.pages.insert(page_number(base) + index, page);
         }

@@ -20,5 +20,5 @@ mod sched;
 mod uaccess;
 
 pub use machine::{Machine, MachineConfig};
-pub use memory::{SimPageKind, PAGE_SIZE, USER_LIMIT};
+pub use memory::{PAGE_SIZE, USER_LIMIT};
 pub use placement::{CountPlacement, Host, HostPerCpu, HostPerTask, PerCpu, PerTask};

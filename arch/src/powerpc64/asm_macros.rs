@@ -39,34 +39,3 @@ macro_rules! load64 {
         )
     };
 }
-
-/// An exception-table entry for the instruction at label `$insn`, continuing at `$fixup`: two
-/// 32-bit offsets relative to their own fields (the core's `ExtableEntry`).
-macro_rules! ex_entry {
-    ($insn:literal, $fixup:literal) => {
-        concat!(
-            ".pushsection __ex_table, \"a\"\n",
-            ".balign 4\n",
-            ".long (",
-            $insn,
-            " - .), (",
-            $fixup,
-            " - .)\n",
-            ".popsection\n"
-        )
-    };
-}
-
-/// Starts out-of-line fixup code (kept away from the fast path).
-macro_rules! fixup_begin {
-    () => {
-        ".pushsection .text.fixup, \"ax\"\n"
-    };
-}
-
-/// Ends out-of-line fixup code.
-macro_rules! fixup_end {
-    () => {
-        ".popsection\n"
-    };
-}

@@ -16,7 +16,8 @@ use mightfault_core::kprint;
 use super::cpu::{self, MSR_DR, MSR_EE, MSR_IR, MSR_RI};
 use super::layout::KERNEL_BASE;
 use super::paca::{paca, PACA_SIZE};
-use super::{extable, mmu, smp, trap, xics, Ppc64};
+use super::{mmu, smp, trap, xics, Ppc64};
+use crate::extable;
 use crate::sched;
 
 /// Size of each cpu's boot (idle) stack.

@@ -5,17 +5,17 @@
 //! - A kernel address (>= USER_LIMIT), or a segment fault (an address in a quadrant that has no
 //!   translation at all): only a user accessor handed such a pointer may fault there; it is
 //!   fixed up. Anything else is an oops.
-//! - A user address: the core's `handle_user_fault` decides, with `user_pages::resolve` as the
-//!   way to resolve (which may page in and sleep). Interrupts are re-enabled first when the
-//!   faulting code had them on, since resolving may sleep. Retry returns to the same
-//!   instruction; Fixup continues at the entry's fixup; Oops ends the run.
+//! - A user address: the core's `handle_user_fault` decides, with the user area's `resolve`
+//!   (which may page in and sleep), through the shared `crate::data_fault::decide`. Retry
+//!   returns to the same instruction; Fixup continues at the entry's fixup; Oops ends the run.
 
-use mightfault_core::fault::{handle_user_fault, FaultAction};
+use mightfault_core::fault::FaultAction;
 
-use super::cpu::{disable_irqs, enable_irqs, MSR_EE};
+use super::cpu::MSR_EE;
 use super::layout::USER_LIMIT;
 use super::trap::{oops, TrapFrame};
-use super::{extable, user_pages, Ppc64};
+use super::Ppc64;
+use crate::data_fault::{self, DataFault};
 
 /// DSISR: the access was a store.
 const DSISR_STORE: u64 = 0x0200_0000;
@@ -27,25 +27,18 @@ const DSISR_STORE: u64 = 0x0200_0000;
 /// (with interrupts re-enabled) while resolving a fault on a user page.
 pub fn data_fault(frame: &mut TrapFrame) {
     let address = frame.dar;
-    let entry = extable::search(frame.nip);
-    let action = if address as usize >= USER_LIMIT || frame.trap == 0x380 {
-        if entry.is_some() {
-            FaultAction::Fixup
-        } else {
-            FaultAction::Oops
-        }
+    let fault = if address as usize >= USER_LIMIT || frame.trap == 0x380 {
+        DataFault::FixupOnly
     } else {
-        if frame.msr & MSR_EE != 0 {
-            // SAFETY: the faulting code ran with interrupts on; DAR and DSISR are saved.
-            unsafe { enable_irqs() };
+        DataFault::User {
+            address: address as usize,
+            write: frame.dsisr & DSISR_STORE != 0,
+            irqs_were_on: frame.msr & MSR_EE != 0,
         }
-        let write = frame.dsisr & DSISR_STORE != 0;
-        let action = handle_user_fault::<Ppc64>(entry.is_some(), || {
-            user_pages::resolve(address as usize, write)
-        });
-        disable_irqs();
-        action
     };
+    // SAFETY: the data storage/segment handler, interrupts masked; DAR and DSISR are saved in
+    // the frame; irqs_were_on is the faulting code's MSR[EE].
+    let (action, entry) = unsafe { data_fault::decide::<Ppc64>(frame.nip as usize, fault) };
     match (action, entry) {
         (FaultAction::Retry, _) => {}
         (FaultAction::Fixup, Some(entry)) => frame.nip = entry.fixup_addr() as u64,

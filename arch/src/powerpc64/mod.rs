@@ -25,7 +25,6 @@ pub mod console;
 pub mod context;
 pub mod cpu;
 pub mod exit;
-pub mod extable;
 pub mod fault;
 pub mod frames;
 pub mod hcall;
@@ -40,22 +39,15 @@ pub mod uaccess;
 pub mod user_pages;
 pub mod xics;
 
-use crate::sched;
 use mightfault_core::preempt_count::TaskPreemptCount;
-use mightfault_core::{Arch, DebugState, IrqFlags, TaskContext};
+use mightfault_core::{Arch, IrqFlags, TaskContext};
 
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
 pub use smp::nr_cpus;
-pub use user_pages::{
-    map_user_pages, peek_user, poke_user, user_page_present, UserPageKind, MAX_USER_PAGES,
-};
 
 /// The powerpc64 machine. A zero-sized type: the machine is implicit, as it is for kernel code.
 pub struct Ppc64;
-
-/// The report and warn-once state of this machine (one machine per image).
-static DEBUG_STATE: DebugState = DebugState::new();
 
 /// Time base ticks per second on QEMU's pseries machine (fixed by QEMU, not read from the
 /// device tree).
@@ -95,10 +87,6 @@ unsafe impl Arch for Ppc64 {
         cpu::irq_restore(flags.raw() as u64)
     }
 
-    fn preempt_schedule() {
-        sched::preempt_schedule::<Self>();
-    }
-
     #[inline]
     fn now_ns() -> u64 {
         let tb = cpu::read_tb();
@@ -114,33 +102,9 @@ unsafe impl Arch for Ppc64 {
         unsafe { core::arch::asm!("", options(nostack, preserves_flags)) }
     }
 
-    #[inline(always)]
-    fn cpu_relax() {
-        core::hint::spin_loop();
-    }
-
     fn console_write(text: &str) {
         console::write(text);
     }
 
-    #[inline(always)]
-    fn debug_state() -> &'static DebugState {
-        &DEBUG_STATE
-    }
-}
-
-/// Makes the current task's next wake-up resume it on `cpu`.
-///
-/// # Context
-/// Never sleeps; task context.
-pub fn direct_next_wakeup(cpu: u32) {
-    sched::direct_next_wakeup::<Ppc64>(cpu);
-}
-
-/// Sleeps while `other(arg)` runs as task `name` on this cpu, then resumes on `resume_on`.
-///
-/// # Context
-/// Sleeps; task context.
-pub fn sleep_while_other_runs(other: fn(usize), arg: usize, name: &'static str, resume_on: u32) {
-    sched::sleep_while_other_runs::<Ppc64>(other, arg, name, resume_on);
+    bare_metal_arch_common!();
 }

@@ -14,7 +14,7 @@
 
 use core::arch::asm;
 
-use mightfault_core::{Efault, RawUserAccess, UserScalar};
+use mightfault_core::{Efault, RawUserAccess};
 
 use super::layout::USER_LIMIT;
 use super::Ppc64;
@@ -118,37 +118,9 @@ unsafe impl RawUserAccess for Ppc64 {
         left
     }
 
-    #[inline(always)]
-    unsafe fn raw_get_user<T: UserScalar>(value: &mut T, from: usize) -> Result<(), Efault> {
-        let (bits, error) = match T::SIZE {
-            1 => get_user_asm!(from, "lbz"),
-            2 => get_user_asm!(from, "lhz"),
-            4 => get_user_asm!(from, "lwz"),
-            _ => get_user_asm!(from, "ld"),
-        };
-        // The fixup zeroed `bits`, so the store needs no branch.
-        *value = T::from_bits(bits);
-        if error != 0 {
-            Err(Efault)
-        } else {
-            Ok(())
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn raw_put_user<T: UserScalar>(to: usize, value: T) -> Result<(), Efault> {
-        let bits = value.to_bits();
-        let error = match T::SIZE {
-            1 => put_user_asm!(to, bits, "stb"),
-            2 => put_user_asm!(to, bits, "sth"),
-            4 => put_user_asm!(to, bits, "stw"),
-            _ => put_user_asm!(to, bits, "std"),
-        };
-        if error != 0 {
-            Err(Efault)
-        } else {
-            Ok(())
-        }
+    scalar_user_accessors! {
+        get: get_user_asm("lbz", "lhz", "lwz", "ld"),
+        put: put_user_asm("stb", "sth", "stw", "std"),
     }
 }
 

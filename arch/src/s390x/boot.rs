@@ -18,7 +18,8 @@ use super::cpu::{read_cr0, write_cr0, CR0_EMERGENCY_SIGNAL};
 use super::entry::mf_boot_stack_bottom;
 use super::layout::{KERNEL_BASE, USER_LIMIT};
 use super::vectors::{self, Restart};
-use super::{extable, lowcore, sclp, smp, S390};
+use super::{lowcore, sclp, smp, S390};
+use crate::extable;
 use crate::sched;
 
 /// The boot cpu's Rust entry: DAT on, on the boot stack, interrupts masked.

@@ -10,17 +10,18 @@
 //! - The failing address is the TEID's bits 0-51. An address at or above USER_LIMIT is a
 //!   kernel address: only a user accessor handed a kernel pointer may fault there, and it is
 //!   fixed up; anything else is an oops. A user address goes to the core's
-//!   `handle_user_fault`, which may resolve it (page-in, which sleeps): interrupts are
-//!   unmasked first when the faulting code had them on.
+//!   `handle_user_fault`, which may resolve it (page-in, which sleeps), through the shared
+//!   `crate::data_fault::decide`.
 
 use core::fmt::Write;
 
-use mightfault_core::fault::{handle_user_fault, FaultAction};
+use mightfault_core::fault::FaultAction;
 
-use super::cpu::{disable_irqs, enable_irqs, PSW_EXT};
+use super::cpu::PSW_EXT;
 use super::layout::{PAGE_SIZE, USER_LIMIT};
 use super::trap::{oops, TrapFrame};
-use super::{extable, sclp, user_pages, S390};
+use super::{sclp, S390};
+use crate::data_fault::{self, DataFault};
 
 /// Program interruption code: protection.
 const PGM_PROTECTION: u16 = 0x04;
@@ -56,25 +57,18 @@ pub fn program_check(frame: &mut TrapFrame) {
         frame.psw_addr
     };
     let address = (frame.teid as usize) & !(PAGE_SIZE - 1);
-    let entry = extable::search(insn as usize);
-    let action = if address >= USER_LIMIT {
-        if entry.is_some() {
-            FaultAction::Fixup
-        } else {
-            FaultAction::Oops
-        }
+    let fault = if address >= USER_LIMIT {
+        DataFault::FixupOnly
     } else {
-        if frame.psw_mask & PSW_EXT != 0 {
-            // SAFETY: the faulting code ran with interrupts on, so taking them here is no
-            // different; the lowcore's interruption data is already in the frame.
-            unsafe { enable_irqs() };
+        DataFault::User {
+            address,
+            write: code == PGM_PROTECTION,
+            irqs_were_on: frame.psw_mask & PSW_EXT != 0,
         }
-        let write = code == PGM_PROTECTION;
-        let action =
-            handle_user_fault::<S390>(entry.is_some(), || user_pages::resolve(address, write));
-        disable_irqs();
-        action
     };
+    // SAFETY: the program-check handler, interrupts masked; the lowcore's interruption data is
+    // already in the frame; irqs_were_on is the faulting code's external mask bit.
+    let (action, entry) = unsafe { data_fault::decide::<S390>(insn as usize, fault) };
     match (action, entry) {
         // Re-execute the instruction (a suppressed one starts ilc bytes back).
         (FaultAction::Retry, _) => frame.psw_addr = insn,

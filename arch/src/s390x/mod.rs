@@ -19,8 +19,6 @@ pub mod boot;
 pub mod cpu;
 pub mod entry;
 pub mod exit;
-#[macro_use]
-pub mod extable;
 pub mod fault;
 pub mod frames;
 pub mod layout;
@@ -34,22 +32,16 @@ pub mod uaccess;
 pub mod user_pages;
 pub mod vectors;
 
-use mightfault_core::{Arch, DebugState, IrqFlags, TaskContext};
+use mightfault_core::{Arch, IrqFlags, TaskContext};
 
 use crate::sched::SchedHooks;
 
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
 pub use smp::nr_cpus;
-pub use user_pages::{
-    map_user_pages, peek_user, poke_user, user_page_present, UserPageKind, MAX_USER_PAGES,
-};
 
 /// The s390x machine. A zero-sized type: the machine is implicit, as it is for kernel code.
 pub struct S390;
-
-/// The report and warn-once state of this machine.
-static DEBUG_STATE: DebugState = DebugState::new();
 
 // SAFETY: current_task() is the task the lowcore's CURRENT field names, which the scheduler sets
 // before switching to it and which stays valid while it can run (static tasks); cpu_id() is the
@@ -85,43 +77,15 @@ unsafe impl Arch for S390 {
         cpu::irq_restore(flags.raw() as u8)
     }
 
-    fn preempt_schedule() {
-        crate::sched::preempt_schedule::<Self>();
-    }
-
     #[inline]
     fn now_ns() -> u64 {
         // TOD bit 51 is one microsecond: ns = tod * 1000 / 4096.
         (u128::from(cpu::tod()) * 125 / 512) as u64
     }
 
-    #[inline(always)]
-    fn cpu_relax() {
-        core::hint::spin_loop();
-    }
-
     fn console_write(text: &str) {
         sclp::write(text);
     }
 
-    #[inline(always)]
-    fn debug_state() -> &'static DebugState {
-        &DEBUG_STATE
-    }
-}
-
-/// Makes the current task's next wake-up resume it on `cpu`.
-///
-/// # Context
-/// Never sleeps; task context. Panics when `cpu` is not online.
-pub fn direct_next_wakeup(cpu: u32) {
-    crate::sched::direct_next_wakeup::<S390>(cpu);
-}
-
-/// Sleeps while `other(arg)` runs as task `name` on this cpu, then resumes on `resume_on`.
-///
-/// # Context
-/// Sleeps; task context. Panics when `resume_on` is not online or no task slot is free.
-pub fn sleep_while_other_runs(other: fn(usize), arg: usize, name: &'static str, resume_on: u32) {
-    crate::sched::sleep_while_other_runs::<S390>(other, arg, name, resume_on);
+    bare_metal_arch_common!();
 }

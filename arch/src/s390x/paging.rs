@@ -44,7 +44,8 @@ struct Table(UnsafeCell<[u64; TABLE_ENTRIES]>);
 struct PageTables<const N: usize>(UnsafeCell<[[u64; PT_ENTRIES]; N]>);
 
 // SAFETY: the kernel tables are written once before DAT is on; the user page table is written
-// only by `user_pages` under its lock (and read by the cpus' DAT).
+// only through `user_pages` (the user area's hooks), under the user area's lock (and read by
+// the cpus' DAT).
 unsafe impl Sync for Table {}
 // SAFETY: as Table.
 unsafe impl<const N: usize> Sync for PageTables<N> {}

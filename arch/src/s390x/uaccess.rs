@@ -12,10 +12,11 @@
 
 use core::arch::asm;
 
-use mightfault_core::{Efault, RawUserAccess, UserScalar};
+use mightfault_core::{Efault, RawUserAccess};
 
 use super::layout::USER_LIMIT;
 use super::S390;
+use crate::scalar_access::verdict;
 
 macro_rules! get_user_asm {
     ($from:expr, $load:literal) => {{
@@ -28,11 +29,11 @@ macro_rules! get_user_asm {
                 concat!("2: ", $load, " {value}, 0({addr})"),
                 "3:",
                 ex_entry!("2b", "4f"),
-                ".pushsection .text.fixup, \"ax\"",
+                fixup_begin!(),
                 "4: lghi {value}, 0",
                 "lhi {error}, {efault}",
                 "jg 3b",
-                ".popsection",
+                fixup_end!(),
                 addr = in(reg_addr) $from,
                 value = lateout(reg) value,
                 error = inout(reg) 0i32 => error,
@@ -54,10 +55,10 @@ macro_rules! put_user_asm {
                 concat!("2: ", $store, " {value}, 0({addr})"),
                 "3:",
                 ex_entry!("2b", "4f"),
-                ".pushsection .text.fixup, \"ax\"",
+                fixup_begin!(),
                 "4: lhi {error}, {efault}",
                 "jg 3b",
-                ".popsection",
+                fixup_end!(),
                 addr = in(reg_addr) $to,
                 value = in(reg) $value,
                 error = inout(reg) 0i32 => error,
@@ -67,27 +68,6 @@ macro_rules! put_user_asm {
         }
         error
     }};
-}
-
-/// Picks the access instruction for a 1-, 2-, 4- or 8-byte value.
-macro_rules! by_size {
-    ($size:expr, $access:ident($($arg:expr),*), $b:literal, $h:literal, $w:literal, $d:literal) => {
-        match $size {
-            1 => $access!($($arg),*, $b),
-            2 => $access!($($arg),*, $h),
-            4 => $access!($($arg),*, $w),
-            _ => $access!($($arg),*, $d),
-        }
-    };
-}
-
-/// The fixups leave -EFAULT in the error register, the fast path 0.
-#[inline(always)]
-fn verdict(error: i32) -> Result<(), Efault> {
-    match error {
-        0 => Ok(()),
-        _ => Err(Efault),
-    }
 }
 
 /// Loads one user byte; Err when the access faulted and was not resolved.
@@ -143,24 +123,8 @@ unsafe impl RawUserAccess for S390 {
         0
     }
 
-    #[inline(always)]
-    unsafe fn raw_get_user<T: UserScalar>(value: &mut T, from: usize) -> Result<(), Efault> {
-        let (bits, error) = by_size!(T::SIZE, get_user_asm(from), "llgc", "llgh", "llgf", "lg");
-        // The fixup zeroed `bits`, so the store needs no branch.
-        *value = T::from_bits(bits);
-        verdict(error)
-    }
-
-    #[inline(always)]
-    unsafe fn raw_put_user<T: UserScalar>(to: usize, value: T) -> Result<(), Efault> {
-        let bits = value.to_bits();
-        verdict(by_size!(
-            T::SIZE,
-            put_user_asm(to, bits),
-            "stc",
-            "sth",
-            "st",
-            "stg"
-        ))
+    scalar_user_accessors! {
+        get: get_user_asm("llgc", "llgh", "llgf", "lg"),
+        put: put_user_asm("stc", "sth", "st", "stg"),
     }
 }

@@ -20,9 +20,8 @@ use core::ptr::addr_of;
 use mightfault_core::kprint;
 
 use super::layout::{phys_to_virt, KERNEL_OFFSET};
-use crate::sched;
-
-use super::{apic, clock, extable, gdt, idt, paging, percpu, pic, smap, smp, X86};
+use super::{apic, clock, gdt, idt, paging, percpu, pic, smap, smp, X86};
+use crate::{extable, sched};
 
 /// Size of the boot cpu's stack (later its idle task's).
 const BOOT_STACK_SIZE: usize = 64 * 1024;

@@ -10,22 +10,24 @@
 //!   pointer outside stac/clac. Not a user access, whatever the page: fixed up only for the
 //!   SMAP probe (which has an entry), an oops otherwise, as Linux treats it.
 //! - reserved-bit or instruction-fetch faults: an oops.
-//! - otherwise the core's `handle_user_fault` decides, with `user_pages::resolve` as the way to
-//!   resolve (which may page in and sleep). Interrupts are re-enabled first when the faulting
-//!   code had them on, since resolving may sleep. Retry returns to the same instruction; Fixup
-//!   continues at the entry's fixup (whose code knows what to return); Oops ends the run.
+//! - otherwise the core's `handle_user_fault` decides, with the user area's `resolve` (which
+//!   may page in and sleep), through the shared `crate::data_fault::decide`. Retry returns to
+//!   the same instruction; Fixup continues at the entry's fixup (whose code knows what to
+//!   return); Oops ends the run.
 //!
 //! #GP inside a user access (a non-canonical address, e.g. `__get_user` of
 //! 0x8000_0000_0000_0000) is fixed up the same way; any other #GP is an oops.
 
 use core::fmt::Write;
 
-use mightfault_core::fault::{handle_user_fault, FaultAction};
+use mightfault_core::fault::FaultAction;
 
-use super::cpu::{disable_irqs, enable_irqs, read_cr2, RFLAGS_AC, RFLAGS_IF};
+use super::cpu::{read_cr2, RFLAGS_AC, RFLAGS_IF};
 use super::layout::USER_LIMIT;
 use super::trap::{oops, TrapFrame};
-use super::{extable, serial, smap, user_pages, X86};
+use super::{serial, smap, X86};
+use crate::data_fault::{self, DataFault};
+use crate::extable;
 
 /// #PF error code: the page was present (a protection fault).
 const PF_PRESENT: u64 = 1 << 0;
@@ -43,30 +45,21 @@ const PF_INSTRUCTION: u64 = 1 << 4;
 /// interrupts re-enabled) while resolving a fault on a user page.
 pub fn page_fault(frame: &mut TrapFrame) {
     let address = read_cr2();
-    let entry = extable::search(frame.rip);
     let smap_violation = smap::smap_enabled() && frame.rflags & RFLAGS_AC == 0;
-    let action = if address as usize >= USER_LIMIT || smap_violation {
-        if entry.is_some() {
-            FaultAction::Fixup
-        } else {
-            FaultAction::Oops
-        }
+    let fault = if address as usize >= USER_LIMIT || smap_violation {
+        DataFault::FixupOnly
     } else if frame.error & (PF_RESERVED | PF_INSTRUCTION) != 0 {
-        FaultAction::Oops
+        DataFault::Fatal
     } else {
-        let irqs_were_on = frame.rflags & RFLAGS_IF != 0;
-        if irqs_were_on {
-            // SAFETY: the faulting code ran with interrupts on, so taking them here is no
-            // different; CR2 is already read and AC is clear (the entry stub cleared it).
-            unsafe { enable_irqs() };
+        DataFault::User {
+            address: address as usize,
+            write: frame.error & PF_WRITE != 0,
+            irqs_were_on: frame.rflags & RFLAGS_IF != 0,
         }
-        let write = frame.error & PF_WRITE != 0;
-        let action = handle_user_fault::<X86>(entry.is_some(), || {
-            user_pages::resolve(address as usize, write)
-        });
-        disable_irqs();
-        action
     };
+    // SAFETY: the #PF handler, interrupts masked; CR2 is already read and AC is clear (the
+    // entry stub cleared it); irqs_were_on is the faulting code's RFLAGS.IF.
+    let (action, entry) = unsafe { data_fault::decide::<X86>(frame.rip as usize, fault) };
     match (action, entry) {
         (FaultAction::Retry, _) => {}
         (FaultAction::Fixup, Some(entry)) => frame.rip = entry.fixup_addr() as u64,
@@ -108,7 +101,7 @@ fn page_fault_oops(frame: &TrapFrame, address: u64, smap_violation: bool) -> ! {
 /// # Context
 /// The #GP vector, interrupts masked. Never sleeps.
 pub fn general_protection(frame: &mut TrapFrame) {
-    match extable::search(frame.rip) {
+    match extable::search(frame.rip as usize) {
         Some(entry) => frame.rip = entry.fixup_addr() as u64,
         None => oops(frame, "#GP general protection fault", None),
     }

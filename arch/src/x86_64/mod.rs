@@ -26,7 +26,6 @@ pub mod clock;
 pub mod context;
 pub mod cpu;
 pub mod exit;
-pub mod extable;
 pub mod fault;
 pub mod frames;
 pub mod gdt;
@@ -44,21 +43,15 @@ pub mod trap;
 pub mod uaccess;
 pub mod user_pages;
 
-use mightfault_core::{Arch, DebugState, IrqFlags, TaskContext};
+use mightfault_core::{Arch, IrqFlags, TaskContext};
 
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
 pub use smap::{smap_enabled, smap_probe_plain_read, smep_enabled};
 pub use smp::nr_cpus;
-pub use user_pages::{
-    map_user_pages, peek_user, poke_user, user_page_present, UserPageKind, MAX_USER_PAGES,
-};
 
 /// The x86_64 machine. A zero-sized type: the machine is implicit, as it is for kernel code.
 pub struct X86;
-
-/// The report and warn-once state of this machine (one machine per image).
-static DEBUG_STATE: DebugState = DebugState::new();
 
 // SAFETY: current_task() reads the per-cpu current pointer, which the scheduler sets to the task
 // it switches to before the switch and which stays valid while that task can run (tasks live in
@@ -94,26 +87,14 @@ unsafe impl Arch for X86 {
         cpu::irq_restore(flags.raw() as u64)
     }
 
-    fn preempt_schedule() {
-        crate::sched::preempt_schedule::<X86>();
-    }
-
     #[inline]
     fn now_ns() -> u64 {
         clock::now_ns()
-    }
-
-    #[inline(always)]
-    fn cpu_relax() {
-        core::hint::spin_loop();
     }
 
     fn console_write(text: &str) {
         serial::write(text);
     }
 
-    #[inline(always)]
-    fn debug_state() -> &'static DebugState {
-        &DEBUG_STATE
-    }
+    bare_metal_arch_common!();
 }

@@ -14,7 +14,7 @@
 
 use core::arch::asm;
 
-use mightfault_core::{Efault, RawUserAccess, UserScalar};
+use mightfault_core::{Efault, RawUserAccess};
 
 use super::layout::USER_LIMIT;
 use super::X86;
@@ -118,37 +118,19 @@ unsafe impl RawUserAccess for X86 {
         left
     }
 
-    #[inline(always)]
-    unsafe fn raw_get_user<T: UserScalar>(value: &mut T, from: usize) -> Result<(), Efault> {
-        let (bits, error) = match T::SIZE {
-            1 => get_user_asm!(from, "movzx {value:e}, byte ptr [{addr}]"),
-            2 => get_user_asm!(from, "movzx {value:e}, word ptr [{addr}]"),
-            4 => get_user_asm!(from, "mov {value:e}, dword ptr [{addr}]"),
-            _ => get_user_asm!(from, "mov {value}, qword ptr [{addr}]"),
-        };
-        // The fixup zeroed `bits`, so the store needs no branch.
-        *value = T::from_bits(bits);
-        if error != 0 {
-            Err(Efault)
-        } else {
-            Ok(())
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn raw_put_user<T: UserScalar>(to: usize, value: T) -> Result<(), Efault> {
-        let bits = value.to_bits();
-        let error = match T::SIZE {
-            1 => put_user_asm!(to, bits, "mov byte ptr [{addr}], {value:l}"),
-            2 => put_user_asm!(to, bits, "mov word ptr [{addr}], {value:x}"),
-            4 => put_user_asm!(to, bits, "mov dword ptr [{addr}], {value:e}"),
-            _ => put_user_asm!(to, bits, "mov qword ptr [{addr}], {value}"),
-        };
-        if error != 0 {
-            Err(Efault)
-        } else {
-            Ok(())
-        }
+    scalar_user_accessors! {
+        get: get_user_asm(
+            "movzx {value:e}, byte ptr [{addr}]",
+            "movzx {value:e}, word ptr [{addr}]",
+            "mov {value:e}, dword ptr [{addr}]",
+            "mov {value}, qword ptr [{addr}]"
+        ),
+        put: put_user_asm(
+            "mov byte ptr [{addr}], {value:l}",
+            "mov word ptr [{addr}], {value:x}",
+            "mov dword ptr [{addr}], {value:e}",
+            "mov qword ptr [{addr}], {value}"
+        ),
     }
 }
 

@@ -1,229 +1,54 @@
-//! The test's user area: up to 16 pages at USER_AREA_BASE, each present (read-write or
-//! read-only), valid but not present (paged in on the first fault), or unmapped.
+//! x86_64's half of the portable user area (`crate::user_area`): the leaf entries of the one
+//! user page table (`paging`), the frame pool and the direct map.
 //!
-//! A small record per page plays the part of Linux's VMA: it says whether a fault on the page
-//! can be resolved. The page-table entries are the leaf entries of one page table that only
-//! this module writes, under the `AREA` lock. When a layout replaces another, every cpu's TLB
-//! is flushed (IPI shootdown, `tlb.rs`) before the old frames go back to the pool; a page-in
-//! only turns a not-present entry present, which x86 never caches, so it needs no flush.
+//! When a layout replaces another, every cpu's TLB is flushed (IPI shootdown, `tlb.rs`) before
+//! the old frames go back to the pool; a page-in only turns a not-present entry present, which
+//! x86 never caches, so it needs no flush.
 
 use core::sync::atomic::Ordering;
 
-use mightfault_core::fault::Resolution;
+use crate::user_area::UserAreaHooks;
 
-use super::cpu::{irq_restore, irq_save};
 use super::layout::{phys_to_virt, PAGE_SIZE, USER_AREA_BASE};
 use super::paging::{self, PTE_PRESENT, PTE_USER, PTE_WRITABLE};
 use super::{frames, tlb, X86};
 
-/// Most pages a layout may have.
-pub const MAX_USER_PAGES: usize = 16;
+// SAFETY: set_user_pte writes only leaf `index` of the user page table, which maps
+// USER_AREA_BASE + index * 4096; translate_user walks the live tables; the shootdown in
+// after_replace_unlocked returns once every cpu has flushed its user translations.
+unsafe impl UserAreaHooks for X86 {
+    const AREA_BASE: usize = USER_AREA_BASE;
+    const PAGE_SIZE: usize = PAGE_SIZE;
 
-/// The state a user page is set up in (the tests' `PageKind`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UserPageKind {
-    /// Mapped and present, readable and writable.
-    PresentRw,
-    /// Mapped and present, read-only: writes fault and cannot be resolved.
-    PresentRo,
-    /// A valid mapping whose page is not present yet: a fault pages it in (zero-filled, which
-    /// sleeps once) unless the fault handler is disabled.
-    NotPresent,
-    /// No mapping: every access faults and is fixed up.
-    Unmapped,
-}
-
-/// What the kernel knows about one page of the area (the VMA part).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Record {
-    /// No mapping.
-    None,
-    /// Valid, not present: a fault allocates and maps a frame.
-    Absent,
-    /// Present; `writable` says whether writes are allowed.
-    Present { frame: u64, writable: bool },
-}
-
-struct Area {
-    records: [Record; MAX_USER_PAGES],
-}
-
-static AREA: spin::Mutex<Area> = spin::Mutex::new(Area {
-    records: [Record::None; MAX_USER_PAGES],
-});
-
-fn pte_for(record: Record) -> u64 {
-    match record {
-        Record::None | Record::Absent => 0,
-        Record::Present { frame, writable } => {
-            frame | PTE_PRESENT | PTE_USER | if writable { PTE_WRITABLE } else { 0 }
-        }
+    fn alloc_zeroed_frame() -> Option<u64> {
+        frames::alloc_zeroed()
     }
-}
 
-/// Runs `f` with the area locked and interrupts masked (the lock is also taken from the page
-/// fault handler).
-fn with_area<R>(f: impl FnOnce(&mut Area) -> R) -> R {
-    let flags = irq_save();
-    let result = f(&mut AREA.lock());
-    irq_restore(flags);
-    result
-}
+    unsafe fn free_frame(frame: u64) {
+        // SAFETY: the caller's promise is frames::free's.
+        unsafe { frames::free(frame) }
+    }
 
-/// Replaces the user area with `kinds.len()` consecutive pages of the given kinds and returns
-/// the user address of the first. Present pages start zero-filled. Any earlier layout is
-/// discarded: its entries are cleared, every cpu's TLB is flushed, then its frames are freed.
-///
-/// # Context
-/// Never sleeps, but waits for every other cpu to acknowledge the TLB flush: task context with
-/// interrupts enabled only. Panics for more than [`MAX_USER_PAGES`] pages or when
-/// the frame pool is exhausted.
-pub fn map_user_pages(kinds: &[UserPageKind]) -> usize {
-    assert!(
-        kinds.len() <= MAX_USER_PAGES,
-        "at most {MAX_USER_PAGES} user pages, asked for {}",
-        kinds.len()
-    );
-    let mut new = [Record::None; MAX_USER_PAGES];
-    for (record, kind) in new.iter_mut().zip(kinds) {
-        *record = match kind {
-            UserPageKind::PresentRw | UserPageKind::PresentRo => Record::Present {
-                frame: frames::alloc_zeroed().expect("user page frame pool exhausted"),
-                writable: *kind == UserPageKind::PresentRw,
-            },
-            UserPageKind::NotPresent => Record::Absent,
-            UserPageKind::Unmapped => Record::None,
+    unsafe fn set_user_pte(index: usize, frame: Option<(u64, bool)>) {
+        let pte = match frame {
+            None => 0,
+            Some((frame, writable)) => {
+                frame | PTE_PRESENT | PTE_USER | if writable { PTE_WRITABLE } else { 0 }
+            }
         };
+        paging::user_pte(index).store(pte, Ordering::Release);
     }
-    let old = with_area(|area| {
-        let old = area.records;
-        area.records = new;
-        for (index, record) in new.iter().enumerate() {
-            paging::user_pte(index).store(pte_for(*record), Ordering::Release);
-        }
-        old
-    });
-    // No cpu may keep a translation of the old layout once its frames can be reused.
-    tlb::flush_user_all_cpus();
-    for record in old {
-        if let Record::Present { frame, .. } = record {
-            // SAFETY: the frame came from the pool, its entry is gone and every TLB is flushed.
-            unsafe { frames::free(frame) };
-        }
+
+    fn after_replace_unlocked() {
+        // Waits for every other cpu's acknowledgement: never with the area lock held.
+        tlb::flush_user_all_cpus();
     }
-    USER_AREA_BASE
-}
 
-fn page_index(addr: usize) -> Option<usize> {
-    let offset = addr.checked_sub(USER_AREA_BASE)?;
-    let index = offset / PAGE_SIZE;
-    (index < MAX_USER_PAGES).then_some(index)
-}
-
-/// Tries to resolve a fault at user address `addr` (`write` for a write access), as
-/// `mightfault_core::fault::handle_user_fault` asks its `resolve` to: a valid but absent page is
-/// paged in — a zeroed frame is mapped read-write and the task sleeps once, as it would waiting
-/// for the disk, waking on the cpu directed by `direct_next_wakeup` or else on another cpu —
-/// and the access is retried; a page with no mapping, or a write to a read-only page, cannot be
-/// resolved.
-///
-/// # Context
-/// May sleep (and come back on another cpu); the page fault handler only, with interrupts
-/// enabled and `faulthandler_disabled()` false.
-pub fn resolve(addr: usize, write: bool) -> Resolution {
-    let Some(index) = page_index(addr) else {
-        return Resolution::NoMapping;
-    };
-    let paged_in = with_area(|area| match area.records[index] {
-        Record::None => Err(Resolution::NoMapping),
-        Record::Present { writable, .. } => {
-            // Present already (another task paged it in first): retry, unless the access is a
-            // write the mapping does not allow.
-            if write && !writable {
-                Err(Resolution::NoMapping)
-            } else {
-                Err(Resolution::Resolved)
-            }
-        }
-        Record::Absent => {
-            let frame = frames::alloc_zeroed().expect("user page frame pool exhausted");
-            let record = Record::Present {
-                frame,
-                writable: true,
-            };
-            area.records[index] = record;
-            paging::user_pte(index).store(pte_for(record), Ordering::Release);
-            Ok(())
-        }
-    });
-    match paged_in {
-        Ok(()) => {
-            crate::sched::sleep_for_page_in::<X86>();
-            Resolution::Resolved
-        }
-        Err(resolution) => resolution,
+    fn translate_user(addr: usize) -> Option<u64> {
+        paging::translate(addr).map(|(phys, _)| phys)
     }
-}
 
-/// Whether the user page containing `addr` is present now.
-///
-/// # Context
-/// Never sleeps; any context.
-pub fn user_page_present(addr: usize) -> bool {
-    paging::translate(addr).is_some()
-}
-
-/// Calls `f(direct_map_address, chunk_len, offset_in_buf)` for each page-sized piece of
-/// `[addr, addr + len)`, after checking that every page is present; returns false (calling `f`
-/// never) otherwise. Runs with the area locked so the frames cannot go away meanwhile.
-fn for_each_present_chunk(addr: usize, len: usize, mut f: impl FnMut(usize, usize, usize)) -> bool {
-    let Some(end) = addr.checked_add(len) else {
-        return false;
-    };
-    with_area(|_area| {
-        let mut page = addr & !(PAGE_SIZE - 1);
-        while page < end {
-            if paging::translate(page).is_none() {
-                return false;
-            }
-            page += PAGE_SIZE;
-        }
-        let mut at = addr;
-        while at < end {
-            let chunk = (PAGE_SIZE - at % PAGE_SIZE).min(end - at);
-            let (phys, _) = paging::translate(at).expect("checked present above");
-            f(phys_to_virt(phys), chunk, at - addr);
-            at += chunk;
-        }
-        true
-    })
-}
-
-/// Reads user memory through the direct map, bypassing the accessors (and SMAP, and faults).
-/// Returns false, filling nothing, when any byte is not present.
-///
-/// # Context
-/// Never sleeps; any context.
-pub fn peek_user(addr: usize, buf: &mut [u8]) -> bool {
-    let dst = buf.as_mut_ptr();
-    for_each_present_chunk(addr, buf.len(), |src, len, offset| {
-        // SAFETY: src is the direct-map address of `len` present bytes (one page at most) that
-        // stay mapped while the area is locked; dst + offset is within buf.
-        unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst.add(offset), len) }
-    })
-}
-
-/// Writes user memory through the direct map, bypassing the accessors and page protections
-/// (read-only pages are written too: this is for test setup). Returns false, writing nothing,
-/// when any byte is not present.
-///
-/// # Context
-/// Never sleeps; any context.
-pub fn poke_user(addr: usize, data: &[u8]) -> bool {
-    let src = data.as_ptr();
-    for_each_present_chunk(addr, data.len(), |dst, len, offset| {
-        // SAFETY: dst is the direct-map address of `len` present bytes that stay mapped while
-        // the area is locked; src + offset is within data.
-        unsafe { core::ptr::copy_nonoverlapping(src.add(offset), dst as *mut u8, len) }
-    })
+    fn phys_to_virt(phys: u64) -> usize {
+        phys_to_virt(phys)
+    }
 }

@@ -1,6 +1,6 @@
 //! The simulated host machine runs the suites in both preempt-count placements.
 
-use mightfault_arch::host::{CountPlacement, Host, Machine, SimPageKind, PAGE_SIZE};
+use mightfault_arch::host::{CountPlacement, Host, Machine, PAGE_SIZE};
 
 use crate::machine::{PageKind, SeedMachine};
 
@@ -15,16 +15,7 @@ impl<P: CountPlacement> SeedMachine for Host<P> {
     }
 
     fn map_user_pages(kinds: &[PageKind]) -> usize {
-        let mut sim = [SimPageKind::Unmapped; 16];
-        for (slot, kind) in sim.iter_mut().zip(kinds) {
-            *slot = match kind {
-                PageKind::PresentRw => SimPageKind::PresentRw,
-                PageKind::PresentRo => SimPageKind::PresentRo,
-                PageKind::NotPresent => SimPageKind::NotPresent,
-                PageKind::Unmapped => SimPageKind::Unmapped,
-            };
-        }
-        let laid_out = Machine::current().map_user_pages(TEST_AREA, &sim[..kinds.len().min(16)]);
+        let laid_out = Machine::current().map_user_pages(TEST_AREA, &kinds[..kinds.len().min(16)]);
         assert!(laid_out, "the test area lies below the user limit");
         TEST_AREA
     }

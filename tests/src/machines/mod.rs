@@ -3,6 +3,12 @@
 #[cfg(not(target_os = "none"))]
 mod host;
 
+#[cfg(target_os = "none")]
+#[macro_use]
+mod bare_metal;
+#[cfg(target_os = "none")]
+mod fixup_cases;
+
 #[cfg(all(target_os = "none", target_arch = "x86_64"))]
 mod x86_64;
 

@@ -1,0 +1,29 @@
+//! The members of an `Arch` impl that are the same on every bare-metal arch: the report state,
+//! the reschedule through the shared scheduler, and the spin-loop hint. Where the count lives,
+//! interrupt masking, the clock and the console stay with each arch.
+
+use mightfault_core::DebugState;
+
+/// The report and warn-once state of this image (one machine per image, so one state).
+pub(crate) static DEBUG_STATE: DebugState = DebugState::new();
+
+/// Expands, inside a bare-metal arch's `unsafe impl Arch`, to its `preempt_schedule` (the
+/// shared scheduler's), `cpu_relax` (the compiler's spin-loop hint: `pause` on x86_64, nothing
+/// or a no-op hint elsewhere) and `debug_state` ([`DEBUG_STATE`]).
+macro_rules! bare_metal_arch_common {
+    () => {
+        fn preempt_schedule() {
+            $crate::sched::preempt_schedule::<Self>();
+        }
+
+        #[inline(always)]
+        fn cpu_relax() {
+            core::hint::spin_loop();
+        }
+
+        #[inline(always)]
+        fn debug_state() -> &'static mightfault_core::DebugState {
+            &$crate::arch_common::DEBUG_STATE
+        }
+    };
+}

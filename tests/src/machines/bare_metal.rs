@@ -1,0 +1,59 @@
+//! `SeedMachine` for a bare-metal image, written once: every bare-metal arch runs the portable
+//! scheduler (`mightfault_arch::sched`) and the portable user area (`mightfault_arch::user_area`),
+//! so what the suites ask of the machine is the same calls into both; only the arch's own cases
+//! differ.
+
+/// Implements `SeedMachine` for the bare-metal machine `$machine` (a type implementing
+/// `mightfault_arch::user_area::UserAreaHooks`, and with it `SchedHooks`), with `$arch_suite`
+/// (a `Suite`) as its own cases.
+///
+/// A macro rather than a blanket impl: `SeedMachine` is this crate's trait but the machines are
+/// the arch crate's types, and a blanket `impl<A: UserAreaHooks> SeedMachine for A` would clash
+/// with the host's impl.
+macro_rules! bare_metal_seed_machine {
+    ($machine:ty, $arch_suite:expr $(,)?) => {
+        impl $crate::machine::SeedMachine for $machine {
+            const PAGE_SIZE: usize =
+                <$machine as mightfault_arch::user_area::UserAreaHooks>::PAGE_SIZE;
+
+            fn nr_cpus() -> u32 {
+                <$machine as mightfault_arch::sched::SchedHooks>::nr_cpus()
+            }
+
+            fn map_user_pages(kinds: &[$crate::machine::PageKind]) -> usize {
+                mightfault_arch::user_area::map_user_pages::<$machine>(kinds)
+            }
+
+            fn user_page_present(addr: usize) -> bool {
+                mightfault_arch::user_area::user_page_present::<$machine>(addr)
+            }
+
+            fn peek_user(addr: usize, buf: &mut [u8]) -> bool {
+                mightfault_arch::user_area::peek_user::<$machine>(addr, buf)
+            }
+
+            fn poke_user(addr: usize, data: &[u8]) -> bool {
+                mightfault_arch::user_area::poke_user::<$machine>(addr, data)
+            }
+
+            fn direct_next_wakeup(cpu: u32) {
+                mightfault_arch::sched::direct_next_wakeup::<$machine>(cpu);
+            }
+
+            fn sleep_while_other_runs(
+                other: fn(usize),
+                arg: usize,
+                name: &'static str,
+                resume_on: u32,
+            ) {
+                mightfault_arch::sched::sleep_while_other_runs::<$machine>(
+                    other, arg, name, resume_on,
+                );
+            }
+
+            fn arch_suite() -> Option<$crate::ktap::Suite> {
+                Some($arch_suite)
+            }
+        }
+    };
+}
