@@ -26,7 +26,6 @@ pub mod context;
 pub mod cpu;
 pub mod exit;
 pub mod fault;
-pub mod frames;
 pub mod hcall;
 pub mod layout;
 pub mod mmu;

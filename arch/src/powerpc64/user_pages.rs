@@ -10,7 +10,7 @@ use core::sync::atomic::Ordering;
 use crate::user_area::UserAreaHooks;
 
 use super::layout::{phys_to_virt, PAGE_SIZE, USER_AREA_BASE};
-use super::{frames, mmu, Ppc64};
+use super::{mmu, Ppc64};
 
 // SAFETY: set_user_pte writes only leaf `index` of the user page table, which maps
 // USER_AREA_BASE + index * 4096; after_replace_locked broadcasts tlbie and waits (tlbsync) for
@@ -19,13 +19,8 @@ unsafe impl UserAreaHooks for Ppc64 {
     const AREA_BASE: usize = USER_AREA_BASE;
     const PAGE_SIZE: usize = PAGE_SIZE;
 
-    fn alloc_zeroed_frame() -> Option<u64> {
-        frames::alloc_zeroed()
-    }
-
-    unsafe fn free_frame(frame: u64) {
-        // SAFETY: the caller's promise is frames::free's.
-        unsafe { frames::free(frame) }
+    fn image_virt_to_phys(virt: usize) -> u64 {
+        super::layout::virt_to_phys(virt) as u64
     }
 
     unsafe fn set_user_pte(index: usize, frame: Option<(u64, bool)>) {

@@ -20,7 +20,6 @@ pub mod cpu;
 pub mod entry;
 pub mod exit;
 pub mod fault;
-pub mod frames;
 pub mod layout;
 pub mod lowcore;
 pub mod paging;

@@ -11,7 +11,7 @@ use crate::user_area::UserAreaHooks;
 
 use super::layout::{phys_to_virt, PAGE_SIZE, USER_AREA_BASE};
 use super::paging::{self, PTE_INVALID, PTE_PROTECT};
-use super::{frames, S390};
+use super::S390;
 
 // SAFETY: set_user_pte writes only entry `index` of the user page table, which maps
 // USER_AREA_BASE + index * 4096, and purges a valid old entry from every TLB with IPTE before
@@ -21,13 +21,8 @@ unsafe impl UserAreaHooks for S390 {
     const AREA_BASE: usize = USER_AREA_BASE;
     const PAGE_SIZE: usize = PAGE_SIZE;
 
-    fn alloc_zeroed_frame() -> Option<u64> {
-        frames::alloc_zeroed().map(|frame| frame as u64)
-    }
-
-    unsafe fn free_frame(frame: u64) {
-        // SAFETY: the caller's promise is frames::free's.
-        unsafe { frames::free(frame as usize) }
+    fn image_virt_to_phys(virt: usize) -> u64 {
+        super::layout::virt_to_phys(virt) as u64
     }
 
     unsafe fn set_user_pte(index: usize, frame: Option<(u64, bool)>) {

@@ -17,15 +17,9 @@ pub unsafe trait UserAreaHooks: SchedHooks {
     /// Size of a user page in bytes (a power of two).
     const PAGE_SIZE: usize;
 
-    /// A zero-filled frame from the pool: its physical address.
-    fn alloc_zeroed_frame() -> Option<u64>;
-
-    /// Returns a frame to the pool.
-    ///
-    /// # Safety
-    /// `frame` came from [`UserAreaHooks::alloc_zeroed_frame`] and no entry, and no cpu's TLB,
-    /// maps it any more.
-    unsafe fn free_frame(frame: u64);
+    /// The physical address of `virt`, an address inside the kernel image (where the shared
+    /// frame pool lives).
+    fn image_virt_to_phys(virt: usize) -> u64;
 
     /// Points the entry of user page `index` at `frame` (with its writability), or clears it
     /// (`None`). An arch whose hardware caches valid entries purges the old one here if it has
@@ -33,7 +27,7 @@ pub unsafe trait UserAreaHooks: SchedHooks {
     ///
     /// # Safety
     /// The caller holds the area lock with interrupts masked; `index` is below
-    /// [`super::MAX_USER_PAGES`]; `frame` came from the pool and is mapped nowhere else.
+    /// [`super::MAX_USER_PAGES`]; `frame` came from the shared frame pool and is mapped nowhere else.
     unsafe fn set_user_pte(index: usize, frame: Option<(u64, bool)>);
 
     /// Called under the area lock after a page-in's entry is written, before the faulting

@@ -11,6 +11,7 @@
 //! the kernel's view of physical memory) comes through [`UserAreaHooks`].
 
 mod direct;
+mod frames;
 mod hooks;
 mod page_in;
 mod records;

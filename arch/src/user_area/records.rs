@@ -47,5 +47,5 @@ pub(super) fn page_index<A: UserAreaHooks>(addr: usize) -> Option<usize> {
 
 /// A zeroed frame for a user page. Panics when the pool is exhausted: the tests size it.
 pub(super) fn alloc_frame<A: UserAreaHooks>() -> u64 {
-    A::alloc_zeroed_frame().expect("user page frame pool exhausted")
+    super::frames::alloc_zeroed::<A>().expect("user page frame pool exhausted")
 }

@@ -49,7 +49,7 @@ pub fn map_user_pages<A: UserAreaHooks>(kinds: &[UserPageKind]) -> usize {
         if let Record::Present { frame, .. } = record {
             // SAFETY: the frame came from the pool, its entry is gone and no cpu can still
             // translate to it (the hooks above dropped every stale translation).
-            unsafe { A::free_frame(frame) };
+            unsafe { super::frames::free::<A>(frame) };
         }
     }
     A::AREA_BASE

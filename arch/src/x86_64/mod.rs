@@ -27,7 +27,6 @@ pub mod context;
 pub mod cpu;
 pub mod exit;
 pub mod fault;
-pub mod frames;
 pub mod gdt;
 pub mod idt;
 pub mod layout;

@@ -11,7 +11,7 @@ use crate::user_area::UserAreaHooks;
 
 use super::layout::{phys_to_virt, PAGE_SIZE, USER_AREA_BASE};
 use super::paging::{self, PTE_PRESENT, PTE_USER, PTE_WRITABLE};
-use super::{frames, tlb, X86};
+use super::{tlb, X86};
 
 // SAFETY: set_user_pte writes only leaf `index` of the user page table, which maps
 // USER_AREA_BASE + index * 4096; translate_user walks the live tables; the shootdown in
@@ -20,13 +20,8 @@ unsafe impl UserAreaHooks for X86 {
     const AREA_BASE: usize = USER_AREA_BASE;
     const PAGE_SIZE: usize = PAGE_SIZE;
 
-    fn alloc_zeroed_frame() -> Option<u64> {
-        frames::alloc_zeroed()
-    }
-
-    unsafe fn free_frame(frame: u64) {
-        // SAFETY: the caller's promise is frames::free's.
-        unsafe { frames::free(frame) }
+    fn image_virt_to_phys(virt: usize) -> u64 {
+        super::layout::image_virt_to_phys(virt)
     }
 
     unsafe fn set_user_pte(index: usize, frame: Option<(u64, bool)>) {
