@@ -182,7 +182,10 @@ want_qemu() {
 # --- 3. rustfmt and clippy for the host (rustup) toolchain --------------------------------------
 want_rustup_components() {
     if ! command -v rustup >/dev/null; then
-        log "no rustup: skipping rustfmt/clippy (host cargo must already provide them)"
+        # Without rustup the host cargo must bring them itself; a missing one is an error.
+        cargo fmt --version >/dev/null 2>&1 || die "no rustup and no 'cargo fmt'"
+        cargo clippy --version >/dev/null 2>&1 || die "no rustup and no 'cargo clippy'"
+        log "ok: no rustup; the host cargo has fmt and clippy"
         return
     fi
     # From the workspace root, so a rust-toolchain.toml there picks the toolchain.
@@ -211,8 +214,7 @@ SCRUB=(-u RUSTUP_TOOLCHAIN -u RUSTUP_HOME_OVERRIDE -u CARGO -u CARGO_MANIFEST_DI
 
 want_workspace_crates() {
     if ! (cd "$ROOT" && cargo metadata --no-deps --format-version 1 >/dev/null 2>&1); then
-        log "WARNING: the workspace manifest does not load yet; skipping 'cargo fetch' (the first build fetches)"
-        return
+        die "the workspace manifest does not load ('cargo metadata' fails)"
     fi
     if (cd "$ROOT" && cargo fetch --offline --quiet >/dev/null 2>&1); then
         log "ok: workspace crates already fetched"
