@@ -1,4 +1,4 @@
-//! Links the bare-metal test image with its arch's linker script; host builds need nothing.
+//! Links the bare-metal test image with its test kernel's linker script; host builds need nothing.
 
 use std::env;
 use std::path::PathBuf;
@@ -12,8 +12,7 @@ fn main() {
     let manifest =
         PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let script = manifest
-        .join("..")
-        .join("arch")
+        .join("kernel")
         .join("src")
         .join(&arch)
         .join("link.ld");

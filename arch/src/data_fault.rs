@@ -1,27 +1,25 @@
-//! The decision every bare-metal data-access fault handler makes once its arch has read the
-//! fault (address, access, whether interrupts were on) and classified it: fix up, retry or
-//! oops.
+//! The decision a kernel's data-access fault handler makes once the arch's classifier has read
+//! the fault (address, access, whether interrupts were on): retry, fix up or oops.
 //!
-//! There is no user mode: every fault comes from kernel code, and it is part of a user access
-//! exactly when the faulting instruction has an exception-table entry. A user address goes to
-//! the core's `handle_user_fault` with the user area's `resolve` (a page-in, which sleeps), so
-//! interrupts are unmasked first when the faulting code had them on, and masked again after.
-//! What the arch does with the verdict (which register gets the fixup address, how a
-//! suppressing exception is re-executed, what the oops says) stays with it.
+//! A fault is part of a user access exactly when the faulting instruction has an
+//! exception-table entry. A fault on a user address goes to the core's `handle_user_fault`,
+//! and the *kernel* supplies the resolution step (`resolve`: page the address in, which may
+//! sleep). Interrupts are unmasked around it when the faulting code had them on, as Linux's
+//! fault handlers do, and masked again after. What the arch does with the verdict (which
+//! register gets the fixup address, how a suppressing exception is re-executed, what the oops
+//! says) stays with the kernel.
 
-use mightfault_core::extable::ExtableEntry;
-use mightfault_core::fault::{handle_user_fault, FaultAction};
+use mightfault_core::extable::{ExceptionTable, ExtableEntry};
+use mightfault_core::fault::{handle_user_fault, FaultAction, Resolution};
+use mightfault_core::Arch;
 
-use crate::extable;
-use crate::user_area::{self, UserAreaHooks};
-
-/// What the arch's handler found the fault to be.
+/// What the arch's classifier found a data-access fault to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DataFault {
-    /// Not an access to the user area: a kernel address, an address the MMU cannot translate
-    /// at all, or (x86_64) a user page touched outside stac/clac with SMAP on. Only a user
-    /// accessor handed such a pointer may fault there: fixed up when the instruction has an
-    /// entry, an oops otherwise.
+    /// Not a fault on user memory that a page-in could cure: a kernel address, an address the
+    /// MMU cannot translate at all, or (x86_64) a user page touched outside `stac`/`clac` with
+    /// SMAP on. Only a user accessor handed such a pointer may fault there: fixed up when the
+    /// instruction has an entry, an oops otherwise.
     FixupOnly,
     /// A fault nothing may fix up (x86_64: a reserved bit, an instruction fetch): an oops.
     Fatal,
@@ -36,22 +34,68 @@ pub enum DataFault {
     },
 }
 
-/// Decides a data-access fault at instruction `ip`: the action, and the exception-table entry
-/// of `ip` (the fixup to continue at when the action is `Fixup`).
+/// What the fault handler must do.
+#[derive(Clone, Copy, Debug)]
+pub enum FaultVerdict {
+    /// Return to the faulting instruction: the page is there now.
+    Retry,
+    /// Continue at this entry's fixup: the access fails with -EFAULT or the bytes not done.
+    Fixup(&'static ExtableEntry),
+    /// A kernel bug: print an oops.
+    Oops,
+}
+
+/// Two verdicts are equal when they say the same, and a fixup is the same entry (by address:
+/// an entry's fields are relative to where it stands).
+impl PartialEq for FaultVerdict {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Fixup(a), Self::Fixup(b)) => core::ptr::eq(*a, *b),
+            (Self::Retry, Self::Retry) | (Self::Oops, Self::Oops) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for FaultVerdict {}
+
+/// Decides a data-access fault at instruction `ip`, looking it up in `table`.
+///
+/// `resolve(address, write)` is the kernel's: make the user page at `address` present for
+/// this access (it may sleep, and the task may come back on another cpu), or report that no
+/// mapping allows it. It is called only for a user access on a user address while sleeping is
+/// allowed (`faulthandler_disabled()` false); otherwise the access is fixed up without it.
+///
+/// ```
+/// use mightfault_arch::data_fault::{decide, DataFault, FaultVerdict};
+/// # use mightfault_core::doc_machine::DocMachine as MyKernel;
+/// use mightfault_core::extable::ExceptionTable;
+/// use mightfault_core::fault::Resolution;
+///
+/// static EXTABLE: ExceptionTable = ExceptionTable::new();
+///
+/// // A fault at an instruction with no exception-table entry is a kernel bug.
+/// let fault = DataFault::User { address: 0x1000, write: false, irqs_were_on: false };
+/// // SAFETY: called as a fault handler would, with interrupts masked.
+/// let verdict = unsafe { decide::<MyKernel>(&EXTABLE, 0xdead, fault, |_, _| Resolution::Resolved) };
+/// assert_eq!(verdict, FaultVerdict::Oops);
+/// ```
 ///
 /// # Safety
-/// From the arch's fault handler only, with interrupts masked, after everything the handler
+/// From the kernel's fault handler only, with interrupts masked, after everything the handler
 /// needs from the fault is read (a second fault must not overwrite it); `irqs_were_on` is true
 /// only when the faulting code ran with interrupts on, so unmasking them here is no different.
 ///
 /// # Context
-/// May sleep (resolving a user page, with interrupts unmasked when the faulting code had them
-/// on); the fault handler only. Returns with interrupts masked.
-pub unsafe fn decide<A: UserAreaHooks>(
+/// May sleep (inside `resolve`, with interrupts unmasked when the faulting code had them on);
+/// the fault handler only. Returns with interrupts masked.
+pub unsafe fn decide<A: Arch>(
+    table: &ExceptionTable,
     ip: usize,
     fault: DataFault,
-) -> (FaultAction, Option<&'static ExtableEntry>) {
-    let entry = extable::search(ip);
+    resolve: impl FnOnce(usize, bool) -> Resolution,
+) -> FaultVerdict {
+    let entry = table.search(ip);
     let action = match fault {
         DataFault::FixupOnly if entry.is_some() => FaultAction::Fixup,
         DataFault::FixupOnly | DataFault::Fatal => FaultAction::Oops,
@@ -61,15 +105,18 @@ pub unsafe fn decide<A: UserAreaHooks>(
             irqs_were_on,
         } => {
             if irqs_were_on {
-                // SAFETY: the caller's contract: the faulting code ran with interrupts on, so
-                // taking them here is no different, and the fault's state is already saved.
-                unsafe { A::enable_irqs() };
+                // The caller's contract: the faulting code ran with interrupts on, so taking
+                // them here is no different, and the fault's state is already saved.
+                A::local_irq_enable();
             }
-            let action =
-                handle_user_fault::<A>(entry.is_some(), || user_area::resolve::<A>(address, write));
-            A::disable_irqs();
+            let action = handle_user_fault::<A>(entry.is_some(), || resolve(address, write));
+            A::local_irq_disable();
             action
         }
     };
-    (action, entry)
+    match (action, entry) {
+        (FaultAction::Retry, _) => FaultVerdict::Retry,
+        (FaultAction::Fixup, Some(entry)) => FaultVerdict::Fixup(entry),
+        _ => FaultVerdict::Oops,
+    }
 }

@@ -1,66 +1,118 @@
-//! Where the portable contract meets a machine.
+//! The per-arch building blocks of the mightfault contract, for any kernel.
 //!
-//! One module per machine, each implementing `mightfault_core::Arch` (where the preempt count
-//! lives, the current cpu and task, irq flags, console, clock) and `RawUserAccess` (the user
-//! accessors with their exception-table fixups):
-//! - `host`: a simulated SMP machine for `cargo test` (std; both preempt-count placements);
-//! - `x86_64`: per-cpu preempt count behind `gs`, #PF/#GP fixups, `rep movsb` copies;
-//! - `s390x` and `powerpc64`: the preempt count in the task (`thread_info`), as Linux keeps it
-//!   there.
+//! `mightfault-core` decides whether the current context may sleep; it reaches the machine
+//! only through the `Arch` and `RawUserAccess` traits, which the *kernel* implements on a type
+//! of its own. This crate supplies what those implementations are made of on each processor,
+//! without owning anything a kernel owns (no entry point, no linker script, no symbol the
+//! kernel must define, no scheduler, no memory map):
 //!
-//! What is the same on every bare-metal machine is written once, generic over a small hooks
-//! trait that each arch implements, or as a macro where the arch's own `asm!` or impl must sit
-//! around it:
-//! - `sched`: the scheduler (`SchedHooks`);
-//! - `user_area`: the tests' user pages, their page-in and direct access (`UserAreaHooks`);
-//! - `extable`: the linker-collected exception table and the `ex_entry!` / fixup macros;
-//! - `data_fault`: the fix-up / resolve / oops decision of the data-access fault handlers;
-//! - `scalar_access`: get_user/put_user's size dispatch and verdict;
-//! - `arch_common`: the `Arch` members that do not differ.
+//! | arch | preempt count | irq flags | user accessors | fault classification |
+//! |---|---|---|---|---|
+//! | [`x86_64`] | per-cpu behind `gs` at the kernel's offset, need-resched folded inverted | `pushfq`/`cli`/`popfq` | single `mov`s, `rep movsb`/`stosb`, inside `stac`/`clac` | #PF error code, SMAP, #GP |
+//! | `s390x` | in the task (`mightfault_core::preempt_count::TaskPreemptCount`) | `stnsm`/`ssm` | see the module | program-interruption codes |
+//! | `powerpc64` | in the task | `mtmsrd` EE | see the module | DSI/DSLB, DSISR |
 //!
-//! [`UserPageKind`] is shared by every backend, the host simulation included.
+//! Shared by every arch: the exception-table macros ([`ex_entry!`], [`fixup_begin!`],
+//! [`fixup_end!`], [`linker_ex_table!`]) for the kernel's own `asm!`, the fault decision with
+//! the kernel's resolution step ([`data_fault::decide`]), and [`impl_raw_user_access!`], which
+//! implements `RawUserAccess` for the kernel's type from [`native`]'s accessors.
 //!
-//! [`Native`] names the machine this build runs on.
-#![cfg_attr(target_os = "none", no_std)]
+//! Only the module of the arch being compiled for exists; [`native`] names it. PORTING.md in
+//! the repository walks through a port.
+#![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-// The macro modules come before the arches, which use their macros.
-#[cfg(target_os = "none")]
-#[macro_use]
-mod arch_common;
-#[cfg(target_os = "none")]
 #[macro_use]
 pub mod extable;
-#[cfg(target_os = "none")]
-pub mod data_fault;
-#[cfg(target_os = "none")]
-pub mod sched;
-#[cfg(target_os = "none")]
 #[macro_use]
-pub mod scalar_access;
-#[cfg(target_os = "none")]
-pub mod user_area;
-mod user_page_kind;
+mod scalar_access;
+pub mod data_fault;
 
-pub use user_page_kind::UserPageKind;
+#[cfg(target_arch = "x86_64")]
+pub mod x86_64;
+
+#[cfg(target_arch = "s390x")]
+pub mod s390x;
+
+#[cfg(target_arch = "powerpc64")]
+pub mod powerpc64;
 
 cfg_if::cfg_if! {
-    if #[cfg(all(target_os = "none", target_arch = "x86_64"))] {
-        pub mod x86_64;
-        /// The machine this build runs on.
-        pub type Native = x86_64::X86;
-        pub use x86_64::exit;
-    } else if #[cfg(all(target_os = "none", target_arch = "s390x"))] {
-        pub mod s390x;
-        /// The machine this build runs on.
-        pub type Native = s390x::S390;
-        pub use s390x::exit;
-    } else if #[cfg(all(target_os = "none", target_arch = "powerpc64"))] {
-        pub mod powerpc64;
-        /// The machine this build runs on.
-        pub type Native = powerpc64::Ppc64;
-        pub use powerpc64::exit;
-    } else if #[cfg(not(target_os = "none"))] {
-        pub mod host;
+    if #[cfg(target_arch = "x86_64")] {
+        /// The building blocks of the arch this crate is compiled for.
+        pub use x86_64 as native;
+    } else if #[cfg(target_arch = "s390x")] {
+        /// The building blocks of the arch this crate is compiled for.
+        pub use s390x as native;
+    } else if #[cfg(target_arch = "powerpc64")] {
+        /// The building blocks of the arch this crate is compiled for.
+        pub use powerpc64 as native;
     }
+}
+
+/// Implements `mightfault_core::RawUserAccess` for a kernel's machine type with [`native`]'s
+/// raw accessors (`copy_to_user`, `copy_from_user`, `clear_user`, `get_user`, `put_user` of
+/// `native::uaccess`) and the kernel's user limit.
+///
+/// The kernel's fault handler must send every fault of these accessors through
+/// [`data_fault::decide`] (or the core's `handle_user_fault`) with the kernel's exception
+/// table, which must hold this crate's `__ex_table` entries: the `unsafe` in the invocation
+/// is that promise.
+///
+/// ```ignore
+/// mightfault_arch::impl_raw_user_access!(unsafe impl for MyKernel, user_limit = 0x7fff_ffff_f000);
+/// ```
+#[macro_export]
+macro_rules! impl_raw_user_access {
+    (unsafe impl for $machine:ty, user_limit = $limit:expr $(,)?) => {
+        // SAFETY: the invoker's promise (see `impl_raw_user_access!`): every fault of the
+        // accessors below reaches the contract's fault decision through the kernel's fault
+        // handler and exception table; the accessors stop at the first faulting byte.
+        unsafe impl $crate::__private::mightfault_core::RawUserAccess for $machine {
+            const USER_LIMIT: usize = $limit;
+
+            #[inline(always)]
+            unsafe fn raw_copy_to_user(to: usize, from: *const u8, n: usize) -> usize {
+                // SAFETY: the trait's contract is the accessor's.
+                unsafe { $crate::native::uaccess::copy_to_user(to, from, n) }
+            }
+
+            #[inline(always)]
+            unsafe fn raw_copy_from_user(to: *mut u8, from: usize, n: usize) -> usize {
+                // SAFETY: the trait's contract is the accessor's.
+                unsafe { $crate::native::uaccess::copy_from_user(to, from, n) }
+            }
+
+            #[inline(always)]
+            unsafe fn raw_clear_user(to: usize, n: usize) -> usize {
+                // SAFETY: the trait's contract is the accessor's.
+                unsafe { $crate::native::uaccess::clear_user(to, n) }
+            }
+
+            #[inline(always)]
+            unsafe fn raw_get_user<T: $crate::__private::mightfault_core::UserScalar>(
+                value: &mut T,
+                from: usize,
+            ) -> Result<(), $crate::__private::mightfault_core::Efault> {
+                // SAFETY: the trait's contract is the accessor's.
+                unsafe { $crate::native::uaccess::get_user(value, from) }
+            }
+
+            #[inline(always)]
+            unsafe fn raw_put_user<T: $crate::__private::mightfault_core::UserScalar>(
+                to: usize,
+                value: T,
+            ) -> Result<(), $crate::__private::mightfault_core::Efault> {
+                // SAFETY: the trait's contract is the accessor's.
+                unsafe { $crate::native::uaccess::put_user(to, value) }
+            }
+        }
+    };
+}
+
+/// What this crate's exported macros name; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use mightfault_core;
+    pub use mightfault_core::extable::ExtableEntry;
 }

@@ -1,4 +1,4 @@
-//! The part of get_user()/put_user() that is the same on every bare-metal arch: picking the
+//! The part of get_user()/put_user() that is the same on every arch: picking the
 //! access instruction by the value's size, and turning the error register into a `Result`.
 //! The `asm!` of one access stays with each arch (its instructions and fixup differ).
 
@@ -30,16 +30,25 @@ macro_rules! by_size {
     };
 }
 
-/// The `raw_get_user` and `raw_put_user` of a `RawUserAccess` impl, from the arch's
-/// `get_user_asm!(from, insn) -> (u64 value, error)` and `put_user_asm!(to, bits, insn) ->
-/// error` and the load and store instruction for each size. Place it inside the impl.
+/// An arch's `get_user` and `put_user` free functions, from its `get_user_asm!(from, insn) ->
+/// (u64 value, error)` and `put_user_asm!(to, bits, insn) -> error` and the load and store
+/// instruction for each size. Place it in the arch's `uaccess` module.
 macro_rules! scalar_user_accessors {
     (
         get: $get:ident($gb:literal, $gh:literal, $gw:literal, $gd:literal),
         put: $put:ident($pb:literal, $ph:literal, $pw:literal, $pd:literal) $(,)?
     ) => {
+        /// Reads one value from user address `from` in a single access into `value`; on
+        /// failure `value` is zero (the fixup zeroes it, so the fast path stores the loaded
+        /// register unconditionally, as Linux's `__get_user_8` does).
+        ///
+        /// # Safety
+        /// `from` must have been range-checked by the caller (`access_ok`).
+        ///
+        /// # Context
+        /// May sleep to resolve a fault unless faulthandler_disabled().
         #[inline(always)]
-        unsafe fn raw_get_user<T: mightfault_core::UserScalar>(
+        pub unsafe fn get_user<T: mightfault_core::UserScalar>(
             value: &mut T,
             from: usize,
         ) -> Result<(), mightfault_core::Efault> {
@@ -49,8 +58,16 @@ macro_rules! scalar_user_accessors {
             $crate::scalar_access::verdict(error)
         }
 
+        /// Writes one value to user address `to` in a single access; nothing is written on
+        /// failure.
+        ///
+        /// # Safety
+        /// `to` must have been range-checked by the caller (`access_ok`).
+        ///
+        /// # Context
+        /// May sleep to resolve a fault unless faulthandler_disabled().
         #[inline(always)]
-        unsafe fn raw_put_user<T: mightfault_core::UserScalar>(
+        pub unsafe fn put_user<T: mightfault_core::UserScalar>(
             to: usize,
             value: T,
         ) -> Result<(), mightfault_core::Efault> {

@@ -86,6 +86,13 @@ pub unsafe trait Arch: Sized + 'static {
     /// Restores the interrupt state saved by [`Arch::local_irq_save`].
     fn local_irq_restore(flags: IrqFlags);
 
+    /// Unmasks interrupts on this cpu (Linux's `local_irq_enable()`). The fault decision calls
+    /// it before resolving a fault whose code ran with interrupts on.
+    fn local_irq_enable();
+
+    /// Masks interrupts on this cpu (Linux's `local_irq_disable()`).
+    fn local_irq_disable();
+
     /// Called by `preempt_enable()` when the count drops to zero with a reschedule pending.
     /// May switch to another task (and the current one may come back on another cpu).
     fn preempt_schedule();

@@ -7,6 +7,7 @@
 //! time, as the host simulation does), sort it once at boot and search it on every fault.
 
 use core::mem::size_of;
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 /// One exception-table entry: a faulting instruction and its fixup, both relative.
 #[repr(C)]
@@ -135,4 +136,76 @@ pub fn search(table: &[ExtableEntry], ip: usize) -> Option<&ExtableEntry> {
         .binary_search_by(|entry| entry.insn_addr().cmp(&ip))
         .ok()
         .map(|index| &table[index])
+}
+
+/// A kernel's exception table: the entries its user accessors emitted, sorted once and then
+/// searched by the fault handler.
+///
+/// Where the entries come from is the kernel's choice: the linker's `__ex_table` section
+/// (`mightfault_arch::linker_ex_table!`), a table built at run time, or several. Until
+/// [`ExceptionTable::install`] has run, every search finds nothing, so a fault that early is
+/// reported as a bug instead of being fixed up through an unsorted table.
+pub struct ExceptionTable {
+    entries: AtomicPtr<ExtableEntry>,
+    len: AtomicUsize,
+}
+
+impl ExceptionTable {
+    /// An empty table; [`ExceptionTable::install`] fills it.
+    ///
+    /// # Context
+    /// Never sleeps; any context (it is a `const fn`, meant for a `static`).
+    pub const fn new() -> Self {
+        Self {
+            entries: AtomicPtr::new(core::ptr::null_mut()),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    /// Sorts `entries` by instruction address (unless they already are) and makes them the
+    /// table that [`ExceptionTable::search`] looks in. Returns the number of entries.
+    ///
+    /// # Safety
+    /// Nothing else may write `entries` from now on, and no fault handler may search this
+    /// table while it is being installed (install it at boot, before the first user access).
+    ///
+    /// # Context
+    /// Never sleeps; boot, before other cpus use the table.
+    pub unsafe fn install(&self, entries: &'static mut [ExtableEntry]) -> usize {
+        if !is_sorted(entries) {
+            sort(entries);
+        }
+        let len = entries.len();
+        self.len.store(len, Ordering::Relaxed);
+        self.entries.store(entries.as_mut_ptr(), Ordering::Release);
+        len
+    }
+
+    /// The installed entries (empty before [`ExceptionTable::install`]).
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    pub fn entries(&self) -> &'static [ExtableEntry] {
+        let start = self.entries.load(Ordering::Acquire);
+        if start.is_null() {
+            return &[];
+        }
+        // SAFETY: install() published a 'static slice of this length before the pointer
+        // (Release/Acquire), and nothing writes it afterwards (install's contract).
+        unsafe { core::slice::from_raw_parts(start, self.len.load(Ordering::Relaxed)) }
+    }
+
+    /// The entry for the instruction at `ip`, if that instruction is a user access.
+    ///
+    /// # Context
+    /// Never sleeps; any context, including the fault handlers.
+    pub fn search(&self, ip: usize) -> Option<&'static ExtableEntry> {
+        search(self.entries(), ip)
+    }
+}
+
+impl Default for ExceptionTable {
+    fn default() -> Self {
+        Self::new()
+    }
 }

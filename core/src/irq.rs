@@ -31,6 +31,25 @@ pub fn local_irq_restore<A: Arch>(flags: IrqFlags) {
     A::local_irq_restore(flags)
 }
 
+/// Unmasks interrupts on this cpu.
+///
+/// # Context
+/// Never sleeps; any context that may take interrupts (not inside an interrupt handler that
+/// must finish masked, not under a lock that an interrupt handler also takes).
+#[inline(always)]
+pub fn local_irq_enable<A: Arch>() {
+    A::local_irq_enable()
+}
+
+/// Masks interrupts on this cpu.
+///
+/// # Context
+/// Never sleeps; any context. The caller must not sleep until [`local_irq_enable`].
+#[inline(always)]
+pub fn local_irq_disable<A: Arch>() {
+    A::local_irq_disable()
+}
+
 /// Keeps interrupts masked until dropped, then restores the previous state.
 ///
 /// # Context

@@ -33,7 +33,10 @@ mod warn;
 
 pub use arch::{Arch, IrqFlags, PreemptCountStore};
 pub use debug_state::DebugState;
-pub use irq::{irqs_disabled, local_irq_restore, local_irq_save, IrqSaveGuard};
+pub use irq::{
+    irqs_disabled, local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save,
+    IrqSaveGuard,
+};
 pub use might_sleep::{cant_sleep, might_fault, might_sleep};
 pub use pagefault::{
     faulthandler_disabled, pagefault_disable, pagefault_disabled, pagefault_enable,

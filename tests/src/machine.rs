@@ -8,9 +8,9 @@ use mightfault_core::{Arch, RawUserAccess};
 
 use crate::ktap::Suite;
 
-/// The state a user page is set up in: the arch crate's [`mightfault_arch::UserPageKind`],
+/// The state a user page is set up in: the arch crate's [`mightfault_test_kernel::UserPageKind`],
 /// which every backend takes as it is.
-pub use mightfault_arch::UserPageKind as PageKind;
+pub use mightfault_test_kernel::UserPageKind as PageKind;
 
 /// A machine the `seed` suite can run on.
 pub trait SeedMachine: Arch + RawUserAccess {

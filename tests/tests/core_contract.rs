@@ -3,8 +3,8 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use mightfault_arch::host::{HostPerCpu, HostPerTask, Machine, MachineConfig};
-use mightfault_arch::UserPageKind;
+use mightfault_test_kernel::host::{HostPerCpu, HostPerTask, Machine, MachineConfig};
+use mightfault_test_kernel::UserPageKind;
 use mightfault_core::extable::{self, ExtableEntry};
 use mightfault_core::preempt::{hardirq_enter, hardirq_exit};
 use mightfault_core::spinlock::lock_value;

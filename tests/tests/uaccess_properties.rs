@@ -3,7 +3,7 @@
 //! past the faulting byte, copy_from_user's tail zeroed, get_user zeroed on failure, kernel
 //! memory untouched, not-present pages paged in only when page faults are allowed.
 
-use mightfault_arch::host::{
+use mightfault_test_kernel::host::{
     HostPerCpu, HostPerTask, Machine, MachineConfig, PAGE_SIZE, USER_LIMIT,
 };
 use mightfault_core::{pagefault_disable, pagefault_enable, RawUserAccess};

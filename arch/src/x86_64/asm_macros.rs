@@ -1,5 +1,6 @@
-//! Assembler snippets shared by the `asm!` blocks of this backend, as macros that expand to
-//! string literals (so they can sit among the pieces of an `asm!` template).
+//! `stac`/`clac` for the `asm!` blocks of this crate and of a kernel's own user access, as
+//! macros that expand to string literals (so they can sit among the pieces of an `asm!`
+//! template).
 //!
 //! Labels: local numeric labels only, and never ones made of the digits 0 and 1 alone, which
 //! the Intel-syntax parser would read as binary numbers. 771/772 are reserved for the SMAP
@@ -7,7 +8,9 @@
 //! (`crate::extable`).
 
 /// `stac` (open user access), recorded in `smap_sites` so that boot can turn it into a NOP on a
-/// cpu without SMAP, where the instruction itself would be #UD.
+/// cpu without SMAP, where the instruction itself would be #UD (see
+/// [`x86_64::smap`](crate::x86_64::smap)).
+#[macro_export]
 macro_rules! stac {
     () => {
         concat!(
@@ -21,6 +24,7 @@ macro_rules! stac {
 }
 
 /// `clac` (close user access), recorded in `smap_sites` like [`stac!`].
+#[macro_export]
 macro_rules! clac {
     () => {
         concat!(

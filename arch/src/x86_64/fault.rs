@@ -1,108 +1,86 @@
-//! The page-fault (#PF) and general-protection (#GP) handlers.
+//! Classification of x86_64 data-access faults for the contract's decision
+//! (`crate::data_fault::decide`).
 //!
-//! There is no user mode: every fault comes from kernel code. A fault is part of a user access
-//! exactly when the faulting instruction has an exception-table entry.
-//!
-//! #PF, after reading CR2 (before anything can fault again):
-//! - a kernel address (>= USER_LIMIT): only a user accessor handed a kernel pointer may fault
-//!   there; it is fixed up (-EFAULT / bytes not copied). Anything else is an oops.
+//! A kernel's #PF handler reads CR2 first (before anything can fault again), then hands the
+//! address, the error code and the faulting code's RFLAGS to [`classify_page_fault`]:
+//! - a kernel address (at or above the user limit): only a user accessor handed a kernel
+//!   pointer may fault there; fixed up if the instruction has an entry, an oops otherwise;
 //! - a user address touched with AC clear while SMAP is on: the kernel dereferenced a user
-//!   pointer outside stac/clac. Not a user access, whatever the page: fixed up only for the
-//!   SMAP probe (which has an entry), an oops otherwise, as Linux treats it.
-//! - reserved-bit or instruction-fetch faults: an oops.
-//! - otherwise the core's `handle_user_fault` decides, with the user area's `resolve` (which
-//!   may page in and sleep), through the shared `crate::data_fault::decide`. Retry returns to
-//!   the same instruction; Fixup continues at the entry's fixup (whose code knows what to
-//!   return); Oops ends the run.
+//!   pointer outside `stac`/`clac`. Not a user access, whatever the page: fixed up only where
+//!   the instruction has an entry, an oops otherwise, as Linux treats it;
+//! - reserved-bit or instruction-fetch faults: an oops;
+//! - otherwise a user fault, which the contract resolves (may sleep) or fixes up.
 //!
-//! #GP inside a user access (a non-canonical address, e.g. `__get_user` of
-//! 0x8000_0000_0000_0000) is fixed up the same way; any other #GP is an oops.
+//! A #GP inside a user access (a non-canonical address, say `__get_user` of
+//! 0x8000_0000_0000_0000) is [`GENERAL_PROTECTION`]: fixed up where there is an entry.
 
-use core::fmt::Write;
+use crate::data_fault::DataFault;
 
-use mightfault_core::fault::FaultAction;
-
-use super::cpu::{read_cr2, RFLAGS_AC, RFLAGS_IF};
-use super::layout::USER_LIMIT;
-use super::trap::{oops, TrapFrame};
-use super::{serial, smap, X86};
-use crate::data_fault::{self, DataFault};
-use crate::extable;
+use super::irq::{RFLAGS_AC, RFLAGS_IF};
 
 /// #PF error code: the page was present (a protection fault).
-const PF_PRESENT: u64 = 1 << 0;
+pub const PF_PRESENT: u64 = 1 << 0;
 /// #PF error code: a write.
-const PF_WRITE: u64 = 1 << 1;
+pub const PF_WRITE: u64 = 1 << 1;
 /// #PF error code: a reserved bit was set in a paging entry.
-const PF_RESERVED: u64 = 1 << 3;
+pub const PF_RESERVED: u64 = 1 << 3;
 /// #PF error code: an instruction fetch.
-const PF_INSTRUCTION: u64 = 1 << 4;
+pub const PF_INSTRUCTION: u64 = 1 << 4;
 
-/// Handles a page fault.
+/// A page fault as the cpu reported it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageFault {
+    /// The faulting address (CR2).
+    pub address: usize,
+    /// The #PF error code.
+    pub error: u64,
+    /// The faulting code's RFLAGS (from the interrupt frame).
+    pub rflags: u64,
+}
+
+impl PageFault {
+    /// Whether this is a kernel touch of user memory outside `stac`/`clac` with SMAP on.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    pub fn is_smap_violation(&self, smap_on: bool, user_limit: usize) -> bool {
+        smap_on && self.address < user_limit && self.rflags & RFLAGS_AC == 0
+    }
+}
+
+/// What a page fault is, for `crate::data_fault::decide`. `user_limit` is the kernel's first
+/// address above user space; `smap_on` whether CR4.SMAP is set on this cpu.
+///
+/// ```
+/// use mightfault_arch::data_fault::DataFault;
+/// use mightfault_arch::x86_64::fault::{classify_page_fault, PageFault, PF_WRITE};
+///
+/// const LIMIT: usize = 0x7fff_ffff_f000;
+/// let inside_stac = PageFault { address: 0x4000_0000, error: PF_WRITE, rflags: 1 << 18 | 1 << 9 };
+/// assert_eq!(
+///     classify_page_fault(&inside_stac, LIMIT, true),
+///     DataFault::User { address: 0x4000_0000, write: true, irqs_were_on: true }
+/// );
+/// let plain_deref = PageFault { rflags: 1 << 9, ..inside_stac };
+/// assert_eq!(classify_page_fault(&plain_deref, LIMIT, true), DataFault::FixupOnly);
+/// ```
 ///
 /// # Context
-/// The #PF vector, on the faulting task's stack, interrupts masked on entry. May sleep (with
-/// interrupts re-enabled) while resolving a fault on a user page.
-pub fn page_fault(frame: &mut TrapFrame) {
-    let address = read_cr2();
-    let smap_violation = smap::smap_enabled() && frame.rflags & RFLAGS_AC == 0;
-    let fault = if address as usize >= USER_LIMIT || smap_violation {
+/// Never sleeps; any context (the #PF handler).
+pub fn classify_page_fault(fault: &PageFault, user_limit: usize, smap_on: bool) -> DataFault {
+    if fault.address >= user_limit || fault.is_smap_violation(smap_on, user_limit) {
         DataFault::FixupOnly
-    } else if frame.error & (PF_RESERVED | PF_INSTRUCTION) != 0 {
+    } else if fault.error & (PF_RESERVED | PF_INSTRUCTION) != 0 {
         DataFault::Fatal
     } else {
         DataFault::User {
-            address: address as usize,
-            write: frame.error & PF_WRITE != 0,
-            irqs_were_on: frame.rflags & RFLAGS_IF != 0,
+            address: fault.address,
+            write: fault.error & PF_WRITE != 0,
+            irqs_were_on: fault.rflags & RFLAGS_IF != 0,
         }
-    };
-    // SAFETY: the #PF handler, interrupts masked; CR2 is already read and AC is clear (the
-    // entry stub cleared it); irqs_were_on is the faulting code's RFLAGS.IF.
-    let (action, entry) = unsafe { data_fault::decide::<X86>(frame.rip as usize, fault) };
-    match (action, entry) {
-        (FaultAction::Retry, _) => {}
-        (FaultAction::Fixup, Some(entry)) => frame.rip = entry.fixup_addr() as u64,
-        _ => page_fault_oops(frame, address, smap_violation),
     }
 }
 
-fn page_fault_oops(frame: &TrapFrame, address: u64, smap_violation: bool) -> ! {
-    let error = frame.error;
-    let mut out = serial::ForcedWriter;
-    let _ = write!(
-        out,
-        "BUG: unable to handle page fault for address: {address:#018x}\n\
-         #PF: supervisor {} access in kernel mode\n\
-         #PF: error_code({error:#06x}) - {}{}\n",
-        if error & PF_INSTRUCTION != 0 {
-            "instruction fetch"
-        } else if error & PF_WRITE != 0 {
-            "write"
-        } else {
-            "read"
-        },
-        if error & PF_PRESENT != 0 {
-            "permissions violation"
-        } else {
-            "not-present page"
-        },
-        if smap_violation && (address as usize) < USER_LIMIT {
-            " (SMAP: user memory touched outside stac/clac)"
-        } else {
-            ""
-        },
-    );
-    oops(frame, "#PF page fault", Some(address))
-}
-
-/// Handles a general-protection fault.
-///
-/// # Context
-/// The #GP vector, interrupts masked. Never sleeps.
-pub fn general_protection(frame: &mut TrapFrame) {
-    match extable::search(frame.rip as usize) {
-        Some(entry) => frame.rip = entry.fixup_addr() as u64,
-        None => oops(frame, "#GP general protection fault", None),
-    }
-}
+/// What a general-protection fault is: fixed up when the instruction is a user access (a
+/// non-canonical user pointer), an oops otherwise.
+pub const GENERAL_PROTECTION: DataFault = DataFault::FixupOnly;

@@ -1,130 +1,65 @@
-//! SMAP and SMEP: the kernel may neither execute user pages (SMEP) nor touch user memory
-//! (SMAP) except inside `stac` ... `clac`, which only the user accessors use.
+//! SMAP support for the accessors' `stac`/`clac`: a cpu without SMAP raises #UD on both, so
+//! every site is recorded in the `smap_sites` section ([`stac!`](crate::stac),
+//! [`clac!`](crate::clac)) and the kernel turns them into NOPs at boot when CPUID says the cpu
+//! lacks SMAP, as Linux's alternatives do. Whether to turn SMAP on (CR4.SMAP) is the kernel's.
 //!
-//! Both are turned on (CR4 bits 20 and 21) when CPUID leaf 7 says the cpu has them (`-cpu max`
-//! does). `stac`/`clac` themselves are #UD on a cpu without SMAP, so every site is recorded in
-//! the `smap_sites` section (`stac!`/`clac!` in asm_macros.rs) and boot overwrites them with a 3-byte NOP
-//! when SMAP is missing, as Linux's alternatives do.
-
-use core::arch::asm;
-use core::ptr::addr_of;
-use core::sync::atomic::{AtomicBool, Ordering};
-
-use super::cpu::{cpuid, cpuid_max_leaf, read_cr4, write_cr4, CR4_SMAP, CR4_SMEP};
-use super::layout::USER_LIMIT;
-
-static HAS_SMAP: AtomicBool = AtomicBool::new(false);
-static HAS_SMEP: AtomicBool = AtomicBool::new(false);
-
-extern "C" {
-    static __start_smap_sites: i32;
-    static __stop_smap_sites: i32;
-}
+//! The section needs nothing from a linker script: as an orphan section the linker defines
+//! `__start_smap_sites`/`__stop_smap_sites` around it ([`linker_smap_sites!`](crate::linker_smap_sites));
+//! a script that places it must keep it and define them.
 
 /// `nopl (%rax)`: the 3-byte NOP that replaces a 3-byte `stac`/`clac`.
 const NOP3: [u8; 3] = [0x0f, 0x1f, 0x00];
 
-/// Reads the cpu's SMAP/SMEP support and, without SMAP, turns every `stac`/`clac` into a NOP.
-/// Returns the number of sites.
+/// Whether CPUID says this cpu has SMAP (leaf 7, EBX bit 20).
+///
+/// # Context
+/// Never sleeps; any context.
+pub fn cpu_has_smap() -> bool {
+    // Leaf 0 gives the highest standard leaf; leaf 7 is only asked for when the cpu has it.
+    let max_leaf = core::arch::x86_64::__cpuid(0).eax;
+    max_leaf >= 7 && core::arch::x86_64::__cpuid_count(7, 0).ebx & (1 << 20) != 0
+}
+
+/// Overwrites every recorded `stac`/`clac` site with a 3-byte NOP. Returns the number of
+/// sites. Call it at boot when [`cpu_has_smap`] is false.
+///
+/// `sites` is the `smap_sites` section: one 32-bit offset per site, relative to its own field
+/// ([`linker_smap_sites!`](crate::linker_smap_sites) finds it).
 ///
 /// # Safety
-/// Once, on the boot cpu, before other cpus run and before any `stac`/`clac` executes (kernel
-/// text is rewritten).
+/// Once, on the boot cpu, before other cpus run and before any `stac`/`clac` executes; kernel
+/// text must be mapped writable.
 ///
 /// # Context
 /// Never sleeps; boot.
-pub unsafe fn init_boot() -> usize {
-    let (smep, smap) = if cpuid_max_leaf() >= 7 {
-        let (_, ebx, _, _) = cpuid(7, 0);
-        (ebx & (1 << 7) != 0, ebx & (1 << 20) != 0)
-    } else {
-        (false, false)
-    };
-    HAS_SMEP.store(smep, Ordering::Relaxed);
-    HAS_SMAP.store(smap, Ordering::Relaxed);
-
-    // The linker defines both symbols around the site list (link.ld).
-    let start = addr_of!(__start_smap_sites) as usize;
-    let stop = addr_of!(__stop_smap_sites) as usize;
-    let count = (stop - start) / 4;
-    if !smap {
-        for index in 0..count {
-            let field = start + index * 4;
-            // SAFETY: each field is a relative pointer to a 3-byte stac/clac in kernel text,
-            // which is mapped writable; no other cpu runs and none of the sites is executing.
-            unsafe {
-                let site = field.wrapping_add_signed((field as *const i32).read() as isize);
-                core::ptr::copy_nonoverlapping(NOP3.as_ptr(), site as *mut u8, NOP3.len());
-            }
-        }
+pub unsafe fn nop_out_sites(sites: &[i32]) -> usize {
+    for field in sites {
+        let at = field as *const i32 as usize;
+        let site = at.wrapping_add_signed(*field as isize);
+        // SAFETY: each field is a relative pointer to a 3-byte stac/clac in kernel text, which
+        // the caller keeps writable while no other cpu runs and none of the sites executes.
+        unsafe { core::ptr::copy_nonoverlapping(NOP3.as_ptr(), site as *mut u8, NOP3.len()) };
     }
-    count
+    sites.len()
 }
 
-/// Turns on SMEP and SMAP on this cpu where supported.
+/// The `stac`/`clac` sites the linker collected from every `smap_sites` section, as a
+/// `&'static [i32]` for [`nop_out_sites`].
 ///
 /// # Safety
-/// After [`init_boot`], once per cpu, while the kernel executes no user page and touches user
-/// memory only through the accessors.
-///
-/// # Context
-/// Never sleeps; cpu bring-up.
-pub unsafe fn enable_this_cpu() {
-    let mut cr4 = read_cr4();
-    if HAS_SMEP.load(Ordering::Relaxed) {
-        cr4 |= CR4_SMEP;
-    }
-    if HAS_SMAP.load(Ordering::Relaxed) {
-        cr4 |= CR4_SMAP;
-    }
-    // SAFETY: only bits CPUID reported are set; the caller guarantees the kernel is ready.
-    unsafe { write_cr4(cr4) }
-}
-
-/// Whether SMAP is in force (the cpu has it; every cpu turns it on when it comes up).
-///
-/// # Context
-/// Never sleeps; any context.
-pub fn smap_enabled() -> bool {
-    HAS_SMAP.load(Ordering::Relaxed)
-}
-
-/// Whether SMEP is in force.
-///
-/// # Context
-/// Never sleeps; any context.
-pub fn smep_enabled() -> bool {
-    HAS_SMEP.load(Ordering::Relaxed)
-}
-
-/// Reads one byte at the user address `user_addr` with a PLAIN kernel load (no `stac`), and
-/// reports whether it faulted. The load has an exception-table entry of its own whose fixup
-/// reports the fault, so a test can show that under SMAP a kernel dereference of a user
-/// pointer faults even when the page is present, where without SMAP it would just read.
-///
-/// # Context
-/// Never sleeps when the page is present (the SMAP fault is fixed up at once); any context.
-/// Panics when `user_addr` is not below the user limit.
-pub fn smap_probe_plain_read(user_addr: usize) -> bool {
-    assert!(user_addr < USER_LIMIT, "not a user address: {user_addr:#x}");
-    let faulted: u32;
-    // SAFETY: a one-byte load whose every fault is fixed up through the exception table: SMAP,
-    // no mapping, or any other user-address fault. The loaded value is discarded.
-    unsafe {
-        asm!(
-            "xor {faulted:e}, {faulted:e}",
-            "2: mov {scratch:l}, byte ptr [{addr}]",
-            "3:",
-            ex_entry!("2b", "4f"),
-            fixup_begin!(),
-            "4: mov {faulted:e}, 1",
-            "jmp 3b",
-            fixup_end!(),
-            addr = in(reg) user_addr,
-            faulted = out(reg) faulted,
-            scratch = out(reg) _,
-            options(nostack, readonly),
-        );
-    }
-    faulted != 0
+/// Expands to an `unsafe` block that refers to `__start_smap_sites`/`__stop_smap_sites`, which
+/// the linker defines (see the module documentation).
+#[macro_export]
+macro_rules! linker_smap_sites {
+    () => {{
+        extern "C" {
+            static __start_smap_sites: i32;
+            static __stop_smap_sites: i32;
+        }
+        let start = core::ptr::addr_of!(__start_smap_sites);
+        let stop = core::ptr::addr_of!(__stop_smap_sites);
+        let len = (stop as usize - start as usize) / core::mem::size_of::<i32>();
+        // SAFETY: the linker defines both symbols around the collected 4-byte site records.
+        unsafe { core::slice::from_raw_parts(start, len) }
+    }};
 }

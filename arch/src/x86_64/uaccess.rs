@@ -10,14 +10,13 @@
 //!   instruction and the function returns RCX. A fault that is resolved (a page-in) retries the
 //!   instruction where it stopped.
 //!
-//! Every fault the accessors take goes through `fault.rs` and the core's `handle_user_fault`.
+//! Every fault the accessors take must reach the kernel's #PF/#GP handler and from there the
+//! contract's decision (`crate::data_fault::decide`, with `super::fault`'s classification).
+//! `crate::impl_raw_user_access!` makes these the kernel's `RawUserAccess`.
 
 use core::arch::asm;
 
-use mightfault_core::{Efault, RawUserAccess};
-
-use super::layout::USER_LIMIT;
-use super::X86;
+use mightfault_core::Efault;
 
 /// What a fixup puts in the error register.
 const EFAULT: i32 = Efault::ERRNO;
@@ -79,59 +78,75 @@ macro_rules! put_user_asm {
     }};
 }
 
-// SAFETY: every user access below is a single instruction with an exception-table entry, so
-// each of its faults goes through fault.rs and handle_user_fault; rep movsb/stosb stop at the
-// faulting byte and nothing is written past it.
-unsafe impl RawUserAccess for X86 {
-    const USER_LIMIT: usize = USER_LIMIT;
+/// Copies `n` bytes from kernel memory at `from` to user address `to`; returns the number of
+/// bytes not copied (`rep movsb`: exact per byte).
+///
+/// # Safety
+/// `from` readable for `n` bytes; `to` range-checked by the caller (`access_ok`).
+///
+/// # Context
+/// May sleep to resolve a fault unless faulthandler_disabled().
+#[inline(always)]
+pub unsafe fn copy_to_user(to: usize, from: *const u8, n: usize) -> usize {
+    // SAFETY: the caller guarantees `from` is readable for n bytes and `to` was checked.
+    unsafe { copy_user_generic(to as *mut u8, from, n) }
+}
 
-    #[inline(always)]
-    unsafe fn raw_copy_to_user(to: usize, from: *const u8, n: usize) -> usize {
-        // SAFETY: the caller guarantees `from` is readable for n bytes and `to` was checked.
-        unsafe { copy_user_generic(to as *mut u8, from, n) }
-    }
+/// Copies `n` bytes from user address `from` to kernel memory at `to`; returns the number of
+/// bytes not copied. The uncopied tail of `to` is left as it was.
+///
+/// # Safety
+/// `to` writable for `n` bytes; `from` range-checked by the caller (`access_ok`).
+///
+/// # Context
+/// May sleep to resolve a fault unless faulthandler_disabled().
+#[inline(always)]
+pub unsafe fn copy_from_user(to: *mut u8, from: usize, n: usize) -> usize {
+    // SAFETY: the caller guarantees `to` is writable for n bytes and `from` was checked.
+    unsafe { copy_user_generic(to, from as *const u8, n) }
+}
 
-    #[inline(always)]
-    unsafe fn raw_copy_from_user(to: *mut u8, from: usize, n: usize) -> usize {
-        // SAFETY: the caller guarantees `to` is writable for n bytes and `from` was checked.
-        unsafe { copy_user_generic(to, from as *const u8, n) }
+/// Zeroes `n` bytes at user address `to` (`rep stosb`); returns the number of bytes not zeroed.
+///
+/// # Safety
+/// `to` range-checked by the caller (`access_ok`).
+///
+/// # Context
+/// May sleep to resolve a fault unless faulthandler_disabled().
+#[inline(always)]
+pub unsafe fn clear_user(to: usize, n: usize) -> usize {
+    let left: usize;
+    // SAFETY: rep stosb writes n bytes at `to` (checked by the caller) inside stac/clac; on a
+    // fault that is not resolved, the fixup lands on the clac with RCX = bytes not written.
+    unsafe {
+        asm!(
+            stac!(),
+            "2: rep stosb",
+            "3:",
+            clac!(),
+            ex_entry!("2b", "3b"),
+            inout("rcx") n => left,
+            inout("rdi") to => _,
+            in("al") 0u8,
+            options(nostack),
+        );
     }
+    left
+}
 
-    #[inline(always)]
-    unsafe fn raw_clear_user(to: usize, n: usize) -> usize {
-        let left: usize;
-        // SAFETY: rep stosb writes n bytes at `to` (checked by the caller) inside stac/clac; on a
-        // fault that is not resolved, the fixup lands on the clac with RCX = bytes not written.
-        unsafe {
-            asm!(
-                stac!(),
-                "2: rep stosb",
-                "3:",
-                clac!(),
-                ex_entry!("2b", "3b"),
-                inout("rcx") n => left,
-                inout("rdi") to => _,
-                in("al") 0u8,
-                options(nostack),
-            );
-        }
-        left
-    }
-
-    scalar_user_accessors! {
-        get: get_user_asm(
-            "movzx {value:e}, byte ptr [{addr}]",
-            "movzx {value:e}, word ptr [{addr}]",
-            "mov {value:e}, dword ptr [{addr}]",
-            "mov {value}, qword ptr [{addr}]"
-        ),
-        put: put_user_asm(
-            "mov byte ptr [{addr}], {value:l}",
-            "mov word ptr [{addr}], {value:x}",
-            "mov dword ptr [{addr}], {value:e}",
-            "mov qword ptr [{addr}], {value}"
-        ),
-    }
+scalar_user_accessors! {
+    get: get_user_asm(
+        "movzx {value:e}, byte ptr [{addr}]",
+        "movzx {value:e}, word ptr [{addr}]",
+        "mov {value:e}, dword ptr [{addr}]",
+        "mov {value}, qword ptr [{addr}]"
+    ),
+    put: put_user_asm(
+        "mov byte ptr [{addr}], {value:l}",
+        "mov word ptr [{addr}], {value:x}",
+        "mov dword ptr [{addr}], {value:e}",
+        "mov qword ptr [{addr}], {value}"
+    ),
 }
 
 /// `rep movsb` between user and kernel memory (either direction); returns the bytes not copied.

@@ -4,7 +4,7 @@
 
 #[cfg(target_os = "none")]
 mod image {
-    use mightfault_arch::Native;
+    use mightfault_test_kernel::Native;
 
     /// Called by the arch's boot code inside the first task (pid 1, "seed").
     #[no_mangle]
@@ -15,7 +15,7 @@ mod image {
     #[panic_handler]
     fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
         mightfault_core::kprint!(Native, "Kernel panic - not syncing: {}\n", info);
-        mightfault_arch::exit(false)
+        mightfault_test_kernel::exit(false)
     }
 }
 
@@ -23,7 +23,7 @@ mod image {
 /// instructions in the release image. Nothing calls them; `AUDIT_PROBES` keeps them linked.
 #[cfg(target_os = "none")]
 mod audit {
-    use mightfault_arch::Native;
+    use mightfault_test_kernel::Native;
 
     #[no_mangle]
     #[inline(never)]

@@ -1,10 +1,10 @@
 //! `SeedMachine` for a bare-metal image, written once: every bare-metal arch runs the portable
-//! scheduler (`mightfault_arch::sched`) and the portable user area (`mightfault_arch::user_area`),
+//! scheduler (`mightfault_test_kernel::sched`) and the portable user area (`mightfault_test_kernel::user_area`),
 //! so what the suites ask of the machine is the same calls into both; only the arch's own cases
 //! differ.
 
 /// Implements `SeedMachine` for the bare-metal machine `$machine` (a type implementing
-/// `mightfault_arch::user_area::UserAreaHooks`, and with it `SchedHooks`), with `$arch_suite`
+/// `mightfault_test_kernel::user_area::UserAreaHooks`, and with it `SchedHooks`), with `$arch_suite`
 /// (a `Suite`) as its own cases.
 ///
 /// A macro rather than a blanket impl: `SeedMachine` is this crate's trait but the machines are
@@ -14,30 +14,30 @@ macro_rules! bare_metal_seed_machine {
     ($machine:ty, $arch_suite:expr $(,)?) => {
         impl $crate::machine::SeedMachine for $machine {
             const PAGE_SIZE: usize =
-                <$machine as mightfault_arch::user_area::UserAreaHooks>::PAGE_SIZE;
+                <$machine as mightfault_test_kernel::user_area::UserAreaHooks>::PAGE_SIZE;
 
             fn nr_cpus() -> u32 {
-                <$machine as mightfault_arch::sched::SchedHooks>::nr_cpus()
+                <$machine as mightfault_test_kernel::sched::SchedHooks>::nr_cpus()
             }
 
             fn map_user_pages(kinds: &[$crate::machine::PageKind]) -> usize {
-                mightfault_arch::user_area::map_user_pages::<$machine>(kinds)
+                mightfault_test_kernel::user_area::map_user_pages::<$machine>(kinds)
             }
 
             fn user_page_present(addr: usize) -> bool {
-                mightfault_arch::user_area::user_page_present::<$machine>(addr)
+                mightfault_test_kernel::user_area::user_page_present::<$machine>(addr)
             }
 
             fn peek_user(addr: usize, buf: &mut [u8]) -> bool {
-                mightfault_arch::user_area::peek_user::<$machine>(addr, buf)
+                mightfault_test_kernel::user_area::peek_user::<$machine>(addr, buf)
             }
 
             fn poke_user(addr: usize, data: &[u8]) -> bool {
-                mightfault_arch::user_area::poke_user::<$machine>(addr, data)
+                mightfault_test_kernel::user_area::poke_user::<$machine>(addr, data)
             }
 
             fn direct_next_wakeup(cpu: u32) {
-                mightfault_arch::sched::direct_next_wakeup::<$machine>(cpu);
+                mightfault_test_kernel::sched::direct_next_wakeup::<$machine>(cpu);
             }
 
             fn sleep_while_other_runs(
@@ -46,7 +46,7 @@ macro_rules! bare_metal_seed_machine {
                 name: &'static str,
                 resume_on: u32,
             ) {
-                mightfault_arch::sched::sleep_while_other_runs::<$machine>(
+                mightfault_test_kernel::sched::sleep_while_other_runs::<$machine>(
                     other, arg, name, resume_on,
                 );
             }

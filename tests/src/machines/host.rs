@@ -1,6 +1,6 @@
 //! The simulated host machine runs the suites in both preempt-count placements.
 
-use mightfault_arch::host::{CountPlacement, Host, Machine, PAGE_SIZE};
+use mightfault_test_kernel::host::{CountPlacement, Host, Machine, PAGE_SIZE};
 
 use crate::machine::{PageKind, SeedMachine};
 

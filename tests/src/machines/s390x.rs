@@ -1,7 +1,7 @@
 //! The s390x image under QEMU runs the suites on real DAT tables, a real program-check handler
-//! and a real SMP scheduler (see `mightfault_arch::s390x`).
+//! and a real SMP scheduler (see `mightfault_test_kernel::s390x`).
 
-use mightfault_arch::s390x::{self as s390, S390};
+use mightfault_test_kernel::s390x::{self as s390, S390};
 
 use mightfault_uaccess::{__get_user, __put_user, Efault};
 

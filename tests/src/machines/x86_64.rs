@@ -1,7 +1,7 @@
 //! The x86_64 image under QEMU runs the suites on real page tables, a real #PF handler and a
-//! real SMP scheduler (see `mightfault_arch::x86_64`).
+//! real SMP scheduler (see `mightfault_test_kernel::x86_64`).
 
-use mightfault_arch::x86_64::{self as x86, X86};
+use mightfault_test_kernel::x86_64::{self as x86, X86};
 
 use mightfault_uaccess::get_user;
 

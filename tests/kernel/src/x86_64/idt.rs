@@ -13,6 +13,8 @@ use core::arch::{asm, global_asm};
 use core::cell::UnsafeCell;
 use core::mem::size_of;
 
+use mightfault_arch::clac;
+
 use super::apic::{VECTOR_RESCHED, VECTOR_SPURIOUS, VECTOR_TLB_FLUSH};
 use super::gdt::{IST_DOUBLE_FAULT, KERNEL_CS};
 

@@ -72,6 +72,16 @@ unsafe impl<P: CountPlacement> Arch for Host<P> {
         machine.cpu(task.cpu()).set_irqs_disabled(flags.raw() != 0);
     }
 
+    fn local_irq_enable() {
+        let (machine, task) = current();
+        machine.cpu(task.cpu()).set_irqs_disabled(false);
+    }
+
+    fn local_irq_disable() {
+        let (machine, task) = current();
+        machine.cpu(task.cpu()).set_irqs_disabled(true);
+    }
+
     fn preempt_schedule() {
         <Self::PreemptCount as PreemptCountStore>::clear_need_resched();
         let (machine, task) = current();
