@@ -68,7 +68,7 @@ impl Eq for FaultVerdict {}
 ///
 /// ```
 /// use mightfault_arch::data_fault::{decide, DataFault, FaultVerdict};
-/// # use mightfault_core::doc_machine::DocMachine as MyKernel;
+/// # use minikernel::Mini as MyKernel;
 /// use mightfault_core::extable::ExceptionTable;
 /// use mightfault_core::fault::Resolution;
 ///

@@ -20,7 +20,6 @@
 //! Only the module of the arch being compiled for exists; [`native`] names it. PORTING.md in
 //! the repository walks through a port.
 #![no_std]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 #[macro_use]
 pub mod extable;
@@ -59,7 +58,7 @@ cfg_if::cfg_if! {
 /// table, which must hold this crate's `__ex_table` entries: the `unsafe` in the invocation
 /// is that promise.
 ///
-/// ```ignore
+/// ```text
 /// mightfault_arch::impl_raw_user_access!(unsafe impl for MyKernel, user_limit = 0x7fff_ffff_f000);
 /// ```
 #[macro_export]

@@ -9,8 +9,30 @@
 //! and inlines down to the backend's own instructions: `preempt_disable::<A>()` is one
 //! gs-relative `add` on x86_64, and `might_fault::<A>()` is nothing at all when
 //! `debug-atomic-sleep` is off.
+//!
+//! A kernel implements [`Arch`] (and [`RawUserAccess`]) on a type of its own and names it at
+//! each call. Here the kernel is the repository's second consumer, `minikernel`:
+//!
+//! ```
+//! # use minikernel::Mini as MyKernel;
+//! use mightfault_core::console::{capture_start, capture_stop};
+//! use mightfault_core::{config, might_fault, pagefault_disable, pagefault_enable, RawSpinLock};
+//!
+//! static LOCK: RawSpinLock = RawSpinLock::new("stats_lock");
+//!
+//! capture_start::<MyKernel>();
+//! let guard = LOCK.lock::<MyKernel>();
+//! pagefault_disable::<MyKernel>();
+//! might_fault::<MyKernel>(); // deliberate: page faults are disabled, so this is silent
+//! pagefault_enable::<MyKernel>();
+//! might_fault::<MyKernel>(); // the bug: a fault here would sleep under the spinlock
+//! drop(guard);
+//! let reports = capture_stop::<MyKernel, _>(|text| {
+//!     text.text().matches("BUG: sleeping function called from invalid context").count()
+//! });
+//! assert_eq!(reports, usize::from(config::DEBUG_ATOMIC_SLEEP && !config::LEGACY_MIGHT_FAULT));
+//! ```
 #![no_std]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod arch;
 pub mod config;

@@ -12,10 +12,33 @@
 //! `Err(Efault)` (-EFAULT), and get_user zeroes its result on failure. Nothing is written past
 //! the first byte that faulted.
 //!
-//! Every function is generic over the machine `A` so that it inlines into the backend's
-//! instructions; kernels name their machine once (`mightfault_arch::Native`).
+//! Every function is generic over the machine `A` (the kernel's type that implements
+//! `Arch` and `RawUserAccess`) so that it inlines into the backend's instructions.
+//!
+//! ```
+//! # use minikernel::{machine, PageState, USER_BASE};
+//! # use minikernel::Mini as MyKernel;
+//! use mightfault_core::{pagefault_disable, pagefault_enable, RawSpinLock};
+//! use mightfault_uaccess::copy_to_user;
+//!
+//! static LOCK: RawSpinLock = RawSpinLock::new("stats_lock");
+//!
+//! /// Copies `stats` out under the lock; returns the bytes not copied (the caller retries
+//! /// those outside the lock, where the fault may sleep).
+//! fn report(user: usize, stats: &[u8]) -> usize {
+//!     let guard = LOCK.lock::<MyKernel>();
+//!     pagefault_disable::<MyKernel>(); // deliberate: a fault becomes -EFAULT, no sleep
+//!     let not_copied = copy_to_user::<MyKernel>(user, stats);
+//!     pagefault_enable::<MyKernel>();
+//!     drop(guard);
+//!     not_copied
+//! }
+//!
+//! machine().memory().lay_out(&[PageState::NotPresent]);
+//! assert_eq!(report(USER_BASE, b"stats"), 5, "not present: nothing copied, nothing slept");
+//! assert_eq!(copy_to_user::<MyKernel>(USER_BASE, b"stats"), 0, "outside the lock it may sleep");
+//! ```
 #![no_std]
-#![deny(unsafe_op_in_unsafe_fn)]
 #![allow(clippy::missing_safety_doc)] // each unsafe fn documents its contract under "Safety"
 
 mod access_ok;
