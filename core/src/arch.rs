@@ -16,18 +16,40 @@ use crate::task::TaskContext;
 /// task ([`crate::preempt_count::TaskPreemptCount`]). The portable code only sees these methods.
 pub trait PreemptCountStore {
     /// The count with the need-resched bit masked off: Linux's `preempt_count()`.
+    ///
+    /// # Context
+    /// Never sleeps; any context on this cpu (task, interrupt, fault handler).
     fn count() -> u32;
     /// Adds `val` to the count (one instruction where the hardware allows).
+    ///
+    /// # Context
+    /// Never sleeps; any context. Must be one read-modify-write that an interrupt on this cpu
+    /// cannot split (an interrupt restores what it changed).
     fn add(val: u32);
     /// Subtracts `val` from the count.
+    ///
+    /// # Context
+    /// Never sleeps; any context, as [`PreemptCountStore::add`].
     fn sub(val: u32);
     /// Subtracts `val`; returns true when the count reached zero with a reschedule pending.
+    ///
+    /// # Context
+    /// Never sleeps; any context. The caller (`preempt_enable()`) schedules when it returns true.
     fn sub_and_test(val: u32) -> bool;
     /// Whether a reschedule is pending.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
     fn need_resched() -> bool;
     /// Marks a reschedule as pending (a wake-up of a higher-priority task, a tick).
+    ///
+    /// # Context
+    /// Never sleeps; any context, typically a wake-up or a timer interrupt.
     fn set_need_resched();
     /// Clears the pending reschedule (the scheduler is about to pick the next task).
+    ///
+    /// # Context
+    /// Never sleeps; the scheduler, interrupts masked.
     fn clear_need_resched();
 }
 
@@ -72,42 +94,84 @@ pub unsafe trait Arch: Sized + 'static {
     const NAME: &'static str;
 
     /// The running task.
+    ///
+    /// # Context
+    /// Never sleeps; any context after the cpu is up. Must be cheap: every check calls it (one
+    /// load through the per-cpu area on the bundled kernels).
     fn current_task() -> &'static TaskContext;
 
     /// The running cpu's number.
+    ///
+    /// # Context
+    /// Never sleeps; any context. The value may change across a sleep (or, with preemption
+    /// enabled, between any two instructions).
     fn cpu_id() -> u32;
 
     /// Whether interrupts are masked on this cpu.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
     fn irqs_disabled() -> bool;
 
     /// Masks interrupts on this cpu and returns the previous state.
+    ///
+    /// # Context
+    /// Never sleeps; any context. Must be a compiler barrier (no memory access moves across it).
     fn local_irq_save() -> IrqFlags;
 
     /// Restores the interrupt state saved by [`Arch::local_irq_save`].
+    ///
+    /// # Context
+    /// Never sleeps; on the cpu and task that saved the state. A compiler barrier.
     fn local_irq_restore(flags: IrqFlags);
 
     /// Unmasks interrupts on this cpu (Linux's `local_irq_enable()`). The fault decision calls
     /// it before resolving a fault whose code ran with interrupts on.
+    ///
+    /// # Context
+    /// Never sleeps; task context or a fault handler whose faulting code ran with interrupts
+    /// on; never from an interrupt handler that must finish masked. A compiler barrier.
     fn local_irq_enable();
 
     /// Masks interrupts on this cpu (Linux's `local_irq_disable()`).
+    ///
+    /// # Context
+    /// Never sleeps; any context. A compiler barrier.
     fn local_irq_disable();
 
     /// Called by `preempt_enable()` when the count drops to zero with a reschedule pending.
     /// May switch to another task (and the current one may come back on another cpu).
+    ///
+    /// # Context
+    /// May sleep (switch away): called from `preempt_enable()` in task context with the count
+    /// at zero and interrupts on; the task may resume on another cpu.
     fn preempt_schedule();
 
     /// A monotonic clock in nanoseconds, used by the report rate limit and lock watchdogs.
+    ///
+    /// # Context
+    /// Never sleeps; any context, including with interrupts masked and inside a report.
     fn now_ns() -> u64;
 
     /// A pause inside a spin loop (`pause` on x86, a no-op or a yield elsewhere).
+    ///
+    /// # Context
+    /// Never sleeps; any context (it is called while spinning on a lock).
     fn cpu_relax();
 
     /// Writes text to the console. One call is one unit: backends keep it from interleaving
     /// with another cpu's call.
+    ///
+    /// # Context
+    /// Never sleeps; any context, including interrupt and fault handlers and with interrupts
+    /// masked: reports are printed from wherever the bug is found. It must not call back into
+    /// the checks (no `might_sleep()`, no sleeping lock).
     fn console_write(text: &str);
 
     /// The report and warn-once state of this machine.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
     fn debug_state() -> &'static DebugState;
 
     /// A compiler-only barrier, Linux's `barrier()`: the compiler may not move memory accesses
@@ -115,6 +179,9 @@ pub unsafe trait Arch: Sized + 'static {
     /// put one on their inside. The default is `compiler_fence(SeqCst)`, which costs nothing on
     /// x86_64; LLVM turns it into a real fence on some targets (`sync` on powerpc64), where
     /// the backend supplies an empty `asm!` instead.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
     #[inline(always)]
     fn compiler_barrier() {
         compiler_fence(Ordering::SeqCst);
@@ -123,6 +190,10 @@ pub unsafe trait Arch: Sized + 'static {
     /// Compare-and-swap of a lock word: stores `new` if the word holds `old`; returns whether
     /// it did. The default is the atomic instruction the compiler emits for the target
     /// (`lock cmpxchg`, `cs`, `lwarx`/`stwcx.`); a backend may supply its own.
+    /// (`lock cmpxchg`, `cs`, `lwarx`/`stwcx.`); a backend may supply its own.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
     #[inline(always)]
     fn compare_and_swap(word: &AtomicU32, old: u32, new: u32) -> bool {
         word.compare_exchange(old, new, Ordering::Acquire, Ordering::Relaxed)
