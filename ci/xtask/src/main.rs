@@ -8,6 +8,7 @@ mod asm;
 mod cmd;
 mod config;
 mod ktap;
+mod oops;
 mod qemu;
 
 use cmd::{host_cargo, secs, Result};
@@ -24,11 +25,19 @@ commands:
   qemu <ARCH|all> [--config debug|production|legacy|all] [--smp N] [--timeout SECS]
                           build the seed image, boot it under QEMU and judge its KTAP output
                           (ARCH: x86_64, s390x, powerpc64; `all` = every arch that has an image;
-                          defaults: --config all, --smp 2, --timeout 120)
+                          defaults: --config all, --smp 2, --timeout 120); the code addresses of
+                          an oops are printed as function and file:line (llvm-addr2line-22)
+  qemu <ARCH> --gdb [--config debug|production|legacy] [--smp N]
+                          build one image (default --config debug), print the gdb-multiarch
+                          command that attaches, and start QEMU with its gdb stub on tcp::1234,
+                          stopped before the first instruction (-s -S), with no timeout
   asm-audit [ARCH] [--verbose]
                           instruction counts of the image's audit_* probes, production vs debug
                           (ARCH defaults to x86_64)
-  ktap <FILE|->           judge a saved serial log (or stdin) as `qemu` would, minus the exit status
+  ktap <FILE|-> [--image ELF]
+                          judge a saved serial log (or stdin) as `qemu` would, minus the exit
+                          status; with --image (e.g. target/cross/images/seed-image-x86_64-debug),
+                          also resolve its oops addresses in that image
   test                    everything: fmt, clippy and tests in every host configuration, then
                           `qemu all --config all`
   help                    this text
@@ -74,18 +83,19 @@ fn dispatch(args: &[String]) -> std::result::Result<(), Error> {
         }
         "qemu" => {
             let q = parse_qemu(rest)?;
-            Ok(qemu::run(&q.arches, &q.configs, q.opts)?)
+            if q.gdb {
+                Ok(qemu::debug(q.arches[0], q.configs[0], q.opts.smp)?)
+            } else {
+                Ok(qemu::run(&q.arches, &q.configs, q.opts)?)
+            }
         }
         "asm-audit" => {
             let (arch, verbose) = parse_asm(rest)?;
             Ok(asm::run(arch, verbose)?)
         }
         "ktap" => {
-            let (file, more) = rest
-                .split_first()
-                .ok_or_else(|| Error::Usage("ktap needs a FILE or `-`".into()))?;
-            no_more(more)?;
-            Ok(judge_log(file)?)
+            let (file, image) = parse_ktap(rest)?;
+            Ok(judge_log(file, image)?)
         }
         "test" => {
             no_more(rest)?;
@@ -107,8 +117,37 @@ fn no_more(rest: &[String]) -> std::result::Result<(), Error> {
     }
 }
 
-/// `cargo xtask ktap FILE`: the KTAP verdict on a saved log, for checking output by hand.
-fn judge_log(file: &str) -> Result {
+/// Parses `ktap` arguments: the log (`-` for stdin) and an optional `--image ELF`.
+fn parse_ktap(args: &[String]) -> std::result::Result<(&str, Option<&str>), Error> {
+    let mut file = None;
+    let mut image = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--image" => {
+                image = Some(
+                    it.next()
+                        .map(String::as_str)
+                        .ok_or_else(|| Error::Usage("--image needs a value".into()))?,
+                )
+            }
+            flag if flag.starts_with('-') && flag != "-" => {
+                return Err(Error::Usage(format!("unknown option `{flag}`")))
+            }
+            f if file.is_none() => file = Some(f),
+            extra => return Err(Error::Usage(format!("unexpected argument `{extra}`"))),
+        }
+    }
+    let file = file.ok_or_else(|| Error::Usage("ktap needs a FILE or `-`".into()))?;
+    Ok((file, image))
+}
+
+/// `cargo xtask ktap FILE [--image ELF]`: the KTAP verdict on a saved log, for checking output by
+/// hand; with an image (its arch read from the ELF header), the log's oops addresses resolved.
+fn judge_log(file: &str, image: Option<&str>) -> Result {
+    let arch = image
+        .map(|i| oops::elf_arch(std::path::Path::new(i)))
+        .transpose()?;
     let text = if file == "-" {
         std::io::read_to_string(std::io::stdin()).map_err(|e| format!("stdin: {e}"))?
     } else {
@@ -126,6 +165,12 @@ fn judge_log(file: &str) -> Result {
     for e in &o.errors {
         println!("KTAP: {e}");
     }
+    if let (Some(arch), Some(image)) = (arch, image) {
+        let (lines, _) = oops::report(arch, std::path::Path::new(image), text.lines());
+        for line in &lines {
+            println!("{line}");
+        }
+    }
     if o.passed() {
         Ok(())
     } else {
@@ -139,13 +184,17 @@ struct QemuArgs {
     arches: Vec<&'static Arch>,
     configs: Vec<&'static Config>,
     opts: qemu::Options,
+    /// `--gdb`: one image, started under QEMU's gdb stub (one arch, one configuration).
+    gdb: bool,
 }
 
 /// Parses `qemu` arguments; `all` expands to the arches that have an image.
 fn parse_qemu(args: &[String]) -> std::result::Result<QemuArgs, Error> {
     let mut arch_arg: Option<&str> = None;
-    let mut config_arg = "all";
+    let mut config_arg: Option<&str> = None;
     let mut opts = qemu::Options::default();
+    let mut gdb = false;
+    let mut timeout_given = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |flag: &str| {
@@ -154,7 +203,8 @@ fn parse_qemu(args: &[String]) -> std::result::Result<QemuArgs, Error> {
                 .ok_or_else(|| Error::Usage(format!("{flag} needs a value")))
         };
         match a.as_str() {
-            "--config" => config_arg = value("--config")?,
+            "--config" => config_arg = Some(value("--config")?),
+            "--gdb" => gdb = true,
             "--smp" => {
                 let v = value("--smp")?;
                 opts.smp = v
@@ -171,6 +221,7 @@ fn parse_qemu(args: &[String]) -> std::result::Result<QemuArgs, Error> {
                     .filter(|&n| n >= 1)
                     .ok_or_else(|| Error::Usage(format!("bad --timeout `{v}`")))?;
                 opts.timeout = Duration::from_secs(s);
+                timeout_given = true;
             }
             flag if flag.starts_with('-') => {
                 return Err(Error::Usage(format!("unknown option `{flag}`")))
@@ -180,12 +231,27 @@ fn parse_qemu(args: &[String]) -> std::result::Result<QemuArgs, Error> {
         }
     }
     let arch_arg = arch_arg.ok_or_else(|| Error::Usage("qemu needs an ARCH or `all`".into()))?;
+    if gdb {
+        // One image, debugged: one arch, one configuration, and no deadline.
+        if arch_arg == "all" {
+            return Err(Error::Usage("--gdb needs one ARCH, not `all`".into()));
+        }
+        if config_arg == Some("all") {
+            return Err(Error::Usage(
+                "--gdb needs one configuration, not `all`".into(),
+            ));
+        }
+        if timeout_given {
+            return Err(Error::Usage("--gdb runs without a timeout".into()));
+        }
+    }
+    let config_arg = config_arg.unwrap_or(if gdb { "debug" } else { "all" });
     let arches: Vec<&'static Arch> = if arch_arg == "all" {
         // `all` is every arch that has an image; an arch named explicitly without one still fails.
         let with_image: Vec<_> = ARCHES.iter().filter(|a| a.has_image()).collect();
         if with_image.is_empty() {
             return Err(Error::Failed(
-                "no arch has an image yet (no arch/src/<arch>/mod.rs)".into(),
+                "no arch has an image yet (no tests/kernel/src/<arch>/mod.rs)".into(),
             ));
         }
         let without: Vec<_> = ARCHES
@@ -220,6 +286,7 @@ fn parse_qemu(args: &[String]) -> std::result::Result<QemuArgs, Error> {
         arches,
         configs,
         opts,
+        gdb,
     })
 }
 
@@ -381,6 +448,53 @@ mod tests {
         );
         assert_eq!(q.opts.smp, 2);
         assert_eq!(q.opts.timeout, Duration::from_secs(120));
+        assert!(!q.gdb);
+    }
+
+    #[test]
+    fn qemu_gdb_args() {
+        let q = parse_qemu(&args("x86_64 --gdb")).unwrap();
+        assert!(q.gdb);
+        assert_eq!(
+            q.configs.iter().map(|c| c.name).collect::<Vec<_>>(),
+            ["debug"]
+        );
+        let q = parse_qemu(&args("powerpc64 --gdb --config legacy --smp 1")).unwrap();
+        assert_eq!(
+            (q.arches[0].name, q.configs[0].name, q.opts.smp),
+            ("powerpc64", "legacy", 1)
+        );
+        for bad in [
+            "all --gdb",
+            "x86_64 --gdb --config all",
+            "x86_64 --gdb --timeout 5",
+            "x86_64 --gdb --config full",
+        ] {
+            assert!(
+                matches!(parse_qemu(&args(bad)), Err(Error::Usage(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn ktap_args() {
+        assert_eq!(parse_ktap(&args("log")).unwrap(), ("log", None));
+        assert_eq!(parse_ktap(&args("-")).unwrap(), ("-", None));
+        assert_eq!(
+            parse_ktap(&args("log --image img")).unwrap(),
+            ("log", Some("img"))
+        );
+        assert_eq!(
+            parse_ktap(&args("--image img -")).unwrap(),
+            ("-", Some("img"))
+        );
+        for bad in ["", "log --image", "log other", "log --frob"] {
+            assert!(
+                matches!(parse_ktap(&args(bad)), Err(Error::Usage(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use crate::cmd::{self, root, secs, Result};
 use crate::config::{Arch, Config};
 use crate::ktap::{Outcome, Parser};
+use crate::oops;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -36,10 +37,15 @@ pub fn target_dir() -> PathBuf {
 
 /// Runs ci/install.sh when something the cross build or boot of `arch` needs is missing.
 pub fn ensure_tools(arch: &Arch) -> Result {
-    let missing: Vec<&str> = [cmd::CROSS_CARGO, cmd::CROSS_RUSTC, cmd::LINKER, arch.qemu]
-        .into_iter()
-        .filter(|p| !cmd::have_program(p))
-        .collect();
+    let missing: Vec<&str> = [
+        cmd::CROSS_CARGO,
+        cmd::CROSS_RUSTC,
+        cmd::LINKER,
+        arch.qemu.binary,
+    ]
+    .into_iter()
+    .filter(|p| !cmd::have_program(p))
+    .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -110,22 +116,14 @@ pub fn clippy_image(arch: &Arch, config: &Config) -> Result {
     cmd::run(&mut cargo)
 }
 
-/// The QEMU command line that boots `kernel` (see shared/TOOLCHAIN.md for why each flag).
+/// The QEMU command line that boots `kernel`: the flags every arch shares, around the arch's own
+/// from config.rs (see shared/TOOLCHAIN.md for why each flag).
 pub fn qemu_command(arch: &Arch, kernel: &std::path::Path, smp: u32) -> Command {
-    let mut c = Command::new(arch.qemu);
-    match arch.name {
-        "x86_64" => {
-            // -cpu max: SMAP/SMEP under TCG. isa-debug-exit: the image's failure exit.
-            c.args(["-M", "q35", "-cpu", "max"]);
-        }
-        "s390x" => {
-            c.args(["-M", "s390-ccw-virtio"]);
-        }
-        "powerpc64" => {
-            // VOF boots in milliseconds; the caps silence TCG's unsupported-mitigation errors.
-            c.args(["-M", "pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off"]);
-        }
-        other => unreachable!("no QEMU command for {other}"),
+    let q = &arch.qemu;
+    let mut c = Command::new(q.binary);
+    c.args(["-M", q.machine]);
+    if let Some(cpu) = q.cpu {
+        c.args(["-cpu", cpu]);
     }
     c.args([
         "-smp",
@@ -137,21 +135,11 @@ pub fn qemu_command(arch: &Arch, kernel: &std::path::Path, smp: u32) -> Command 
         "-serial",
         "stdio",
     ]);
-    match arch.name {
-        "x86_64" => {
-            c.args([
-                "-no-reboot",
-                "-device",
-                "isa-debug-exit,iobase=0xf4,iosize=0x04",
-            ]);
-        }
-        "s390x" => {
-            c.args(["-no-reboot", "-action", "panic=exit-failure"]);
-        }
-        _ => {
-            c.args(["-nodefaults", "-no-reboot", "-action", "panic=exit-failure"]);
-        }
+    if q.nodefaults {
+        c.arg("-nodefaults");
     }
+    c.arg("-no-reboot");
+    c.args(q.exit.qemu_args());
     c.arg("-kernel").arg(kernel);
     c.stdin(Stdio::null());
     c
@@ -169,21 +157,11 @@ pub enum Exit {
 }
 
 impl Exit {
-    /// Human-readable reason, decoding x86's isa-debug-exit convention.
+    /// Human-readable reason, decoding the arch's exit convention (e.g. x86's isa-debug-exit).
     pub fn describe(&self, arch: &Arch) -> String {
         match *self {
             Exit::Code(0) => "exit status 0".into(),
-            // QEMU's own errors (bad -kernel, bad option) also exit 1, the same as code 0.
-            Exit::Code(1) if arch.is_x86() => {
-                "exit status 1 (a QEMU error, or the image's isa-debug-exit code 0)".into()
-            }
-            Exit::Code(c) if arch.is_x86() && c & 1 == 1 => {
-                format!(
-                    "exit status {c} (isa-debug-exit code {:#x}: the image reported failure)",
-                    c >> 1
-                )
-            }
-            Exit::Code(c) => format!("exit status {c} (a failure exit, guest panic or QEMU error)"),
+            Exit::Code(c) => arch.qemu.exit.describe(c),
             Exit::Signal(s) => format!("QEMU killed by signal {s}"),
             Exit::TimedOut => "timed out; QEMU was killed".into(),
         }
@@ -197,6 +175,8 @@ pub struct Boot {
     pub exit: Exit,
     /// The parsed KTAP.
     pub outcome: Outcome,
+    /// The console (QEMU's stdout), line by line, for the oops addresses.
+    pub console: Vec<String>,
     /// Wall-clock seconds of the boot.
     pub secs: f64,
 }
@@ -261,11 +241,13 @@ pub fn supervise(mut command: Command, timeout: Duration, prefix: &str) -> Resul
     pump(child.stderr.take().expect("piped"), tx, Chunk::Err);
 
     let mut parser = Parser::new();
+    let mut console = Vec::new();
     let mut out = std::io::stdout();
     let mut show = |chunk: Chunk, parser: &mut Parser| match chunk {
         Chunk::Out(line) => {
             let _ = writeln!(out, "{prefix}{line}");
             parser.feed(&line);
+            console.push(line);
         }
         Chunk::Err(line) => {
             let _ = writeln!(out, "{prefix}qemu: {line}");
@@ -323,6 +305,7 @@ pub fn supervise(mut command: Command, timeout: Duration, prefix: &str) -> Resul
     Ok(Boot {
         exit,
         outcome: parser.finish(),
+        console,
         secs: secs(start),
     })
 }
@@ -425,6 +408,15 @@ pub fn run_image(arch: &'static Arch, config: &'static Config, opts: Options) ->
     for r in &report.reasons {
         println!("{prefix}  {r}");
     }
+    // An oops's code addresses, resolved with the kept image's debug info (release keeps
+    // `debug = true`); the summary repeats them under the image's failure reasons.
+    let (lines, locations) = oops::report(arch, &elf, boot.console.iter().map(String::as_str));
+    for line in &lines {
+        println!("{prefix}{line}");
+    }
+    report
+        .reasons
+        .extend(locations.iter().map(|l| format!("oops {l}")));
     report.outcome = Some(boot.outcome);
     report
 }
@@ -484,6 +476,76 @@ pub fn run(arches: &[&'static Arch], configs: &[&'static Config], opts: Options)
         Ok(())
     } else {
         Err(format!("{failed} of {total} image(s) failed"))
+    }
+}
+
+/// The gdb stub `-s` opens (tcp::1234).
+pub const GDB_PORT: u16 = 1234;
+
+/// The gdb that attaches to any of the arches (Debian package `gdb-multiarch`).
+pub const GDB: &str = "gdb-multiarch";
+
+/// The gdb command line that attaches to QEMU's stub with `elf`'s symbols.
+pub fn gdb_command(arch: &Arch, elf: &std::path::Path) -> Command {
+    let mut c = Command::new(GDB);
+    c.arg("-q")
+        .arg("-ex")
+        .arg(format!("set architecture {}", arch.gdb_arch))
+        .arg("-ex")
+        .arg(format!("target remote :{GDB_PORT}"))
+        .arg(elf);
+    c
+}
+
+/// `cargo xtask qemu <arch> --gdb`: builds the image in `config`, keeps it, and starts QEMU with
+/// its gdb stub listening on tcp::1234, stopped before the first instruction (`-s -S`), with no
+/// timeout; prints the gdb command line that attaches, then waits for QEMU to exit. The console
+/// goes straight to the terminal, unjudged.
+pub fn debug(arch: &'static Arch, config: &'static Config, smp: u32) -> Result {
+    if !arch.has_image() {
+        return Err(format!(
+            "no image for {}: {} does not exist",
+            arch.name,
+            arch.marker().display()
+        ));
+    }
+    ensure_tools(arch)?;
+    println!("building {}/{}", arch.name, config.name);
+    let elf = build(arch, config)?;
+    let mut qemu = qemu_command(arch, &elf, smp);
+    qemu.args(["-s", "-S"]);
+    let shown = cmd::display(&qemu);
+    println!("image: {}", elf.display());
+    println!("$ {shown}");
+    println!(
+        "QEMU is stopped before the first instruction, its gdb stub on tcp::{GDB_PORT}; attach with:"
+    );
+    println!("    {}", cmd::display(&gdb_command(arch, &elf)));
+    if !cmd::have_program(GDB) {
+        println!("    ({GDB} is not installed: apt-get install {GDB})");
+    }
+    println!("(no timeout: QEMU runs until the image exits, or gdb's `kill`, or Ctrl-C here)");
+    let _ = std::io::stdout().flush();
+    let status = qemu
+        .status()
+        .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    let exit = match status.code() {
+        Some(c) => Exit::Code(c),
+        None => {
+            use std::os::unix::process::ExitStatusExt;
+            Exit::Signal(status.signal().unwrap_or(0))
+        }
+    };
+    println!("QEMU ended: {}", exit.describe(arch));
+    if exit == Exit::Code(0) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}/{}: {}",
+            arch.name,
+            config.name,
+            exit.describe(arch)
+        ))
     }
 }
 
@@ -564,6 +626,36 @@ mod tests {
     }
 
     #[test]
+    fn gdb_command_lines() {
+        let k = std::path::Path::new("/img/seed-image-x86_64-debug");
+        assert_eq!(
+            cmd::display(&gdb_command(arch("x86_64").unwrap(), k)),
+            "gdb-multiarch -q -ex 'set architecture i386:x86-64' -ex 'target remote :1234' \
+             /img/seed-image-x86_64-debug"
+        );
+        let ppc = cmd::display(&gdb_command(arch("powerpc64").unwrap(), k));
+        assert!(ppc.contains("'set architecture powerpc:common64'"), "{ppc}");
+        let s390 = cmd::display(&gdb_command(arch("s390x").unwrap(), k));
+        assert!(s390.contains("'set architecture s390:64-bit'"), "{s390}");
+    }
+
+    #[test]
+    fn console_is_kept_for_the_oops_addresses() {
+        let b = supervise(
+            sh("printf 'RIP: 0xffffffff8010abcd CS: 0x8\\n'; printf 'x\\r\\n' >&2"),
+            Duration::from_secs(20),
+            "[t] ",
+        )
+        .unwrap();
+        assert_eq!(b.console, ["RIP: 0xffffffff8010abcd CS: 0x8"]);
+        let x86 = arch("x86_64").unwrap();
+        assert_eq!(
+            oops::addresses(x86, b.console.iter().map(String::as_str)),
+            [0xffffffff8010abcd]
+        );
+    }
+
+    #[test]
     fn qemu_command_lines() {
         let k = std::path::Path::new("/k");
         let ppc = cmd::display(&qemu_command(arch("powerpc64").unwrap(), k, 3));
@@ -578,6 +670,12 @@ mod tests {
         assert!(
             ppc.ends_with("-action panic=exit-failure -kernel /k"),
             "{ppc}"
+        );
+        assert_eq!(
+            ppc,
+            "qemu-system-ppc64 -M pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,\
+             cap-ccf-assist=off -smp 3 -m 256M -display none -serial stdio -nodefaults -no-reboot \
+             -action panic=exit-failure -kernel /k"
         );
         let x86 = cmd::display(&qemu_command(arch("x86_64").unwrap(), k, 2));
         assert_eq!(
