@@ -1,6 +1,21 @@
-//! powerpc64 building blocks (being carved out of the test kernel).
+//! powerpc64 (ELFv2, radix MMU) building blocks, as Linux on powerpc64 has them:
+//! - the preempt count lives in the task, as Linux keeps it in thread_info on powerpc64: the
+//!   kernel names `mightfault_core::preempt_count::TaskPreemptCount` as its
+//!   `Arch::PreemptCount`, and nothing of it is here; [`percpu`] reads the kernel's hot
+//!   per-cpu fields (`current`, the cpu number) from the r13-based area (Linux's PACA) with
+//!   one load each, so `preempt_disable()` is that load of `current` and one add;
+//! - [`irq`]: MSR\[EE\] save/restore/enable/disable (`mfmsr`, `mtmsrd` with L=1);
+//! - [`uaccess`]: the raw user accessors, single loads/stores or byte loops, each access with a
+//!   relative exception-table entry (no `stac`/`clac` counterpart: the kernel opens user
+//!   access once, through the AMR, so its own user-access `asm!` needs only the shared
+//!   [`ex_entry!`](crate::ex_entry), [`fixup_begin!`](crate::fixup_begin) and
+//!   [`fixup_end!`](crate::fixup_end));
+//! - [`fault`]: which data storage (0x300) or data segment (0x380) interrupt is a user fault,
+//!   load or store, with interrupts on or off.
+//!
+//! The pagefault-disable counter is never per-cpu: it lives in the task (`TaskContext`).
 
-#[macro_use]
-mod asm_macros;
-
+pub mod fault;
+pub mod irq;
+pub mod percpu;
 pub mod uaccess;

@@ -5,19 +5,22 @@
 //!   `.text.fixup`, sets the error to -EFAULT (and, for get, zeroes the value) and branches back
 //!   behind the access, so the fast path stores the loaded register unconditionally.
 //! - copies and clear: a byte loop whose every load and store has an entry pointing at the
-//!   loop's exit. The count register holds the bytes not done and is decremented only after a
-//!   byte's store, so on a fault that is not resolved it is exactly the bytes not copied and
-//!   nothing past the faulting byte was written. A resolved fault (a page-in) retries the
-//!   same instruction.
+//!   loop's exit. A general register (not CTR) holds the bytes not done and is decremented
+//!   only after a byte's store, so on a fault that is not resolved it is exactly the bytes not
+//!   copied and nothing past the faulting byte was written. A resolved fault (a page-in)
+//!   retries the same instruction.
 //!
-//! Every fault the accessors take goes through `fault.rs` and the core's `handle_user_fault`.
+//! There is no `stac`/`clac` here: the kernel opens user access once (the AMR cleared at cpu
+//! bring-up) and relies on the exception table alone, as Linux does without KUAP.
+//!
+//! Every fault the accessors take must reach the kernel's data storage (0x300) and data
+//! segment (0x380) handlers and from there the contract's decision
+//! (`crate::data_fault::decide`, with [`super::fault`]'s classification).
+//! `crate::impl_raw_user_access!` makes these the kernel's `RawUserAccess`.
 
 use core::arch::asm;
 
-use mightfault_core::{Efault, RawUserAccess};
-
-use super::layout::USER_LIMIT;
-use super::Ppc64;
+use mightfault_core::Efault;
 
 /// What a fixup puts in the error register.
 const EFAULT: i64 = Efault::ERRNO as i64;
@@ -75,53 +78,70 @@ macro_rules! put_user_asm {
     }};
 }
 
-// SAFETY: every user access below is a single instruction with an exception-table entry, so
-// each of its faults goes through fault.rs and handle_user_fault; the byte loops stop at the
-// faulting byte and nothing is written past it.
-unsafe impl RawUserAccess for Ppc64 {
-    const USER_LIMIT: usize = USER_LIMIT;
+/// Copies `n` bytes from kernel memory at `from` to user address `to`; returns the number of
+/// bytes not copied (a byte loop: exact per byte).
+///
+/// # Safety
+/// `from` readable for `n` bytes; `to` range-checked by the caller (`access_ok`).
+///
+/// # Context
+/// May sleep to resolve a fault unless faulthandler_disabled().
+#[inline(always)]
+pub unsafe fn copy_to_user(to: usize, from: *const u8, n: usize) -> usize {
+    // SAFETY: the caller guarantees `from` is readable for n bytes and `to` was checked.
+    unsafe { copy_bytes(to as *mut u8, from, n) }
+}
 
-    #[inline(always)]
-    unsafe fn raw_copy_to_user(to: usize, from: *const u8, n: usize) -> usize {
-        // SAFETY: the caller guarantees `from` is readable for n bytes and `to` was checked.
-        unsafe { copy_bytes(to as *mut u8, from, n) }
-    }
+/// Copies `n` bytes from user address `from` to kernel memory at `to`; returns the number of
+/// bytes not copied. The uncopied tail of `to` is left as it was.
+///
+/// # Safety
+/// `to` writable for `n` bytes; `from` range-checked by the caller (`access_ok`).
+///
+/// # Context
+/// May sleep to resolve a fault unless faulthandler_disabled().
+#[inline(always)]
+pub unsafe fn copy_from_user(to: *mut u8, from: usize, n: usize) -> usize {
+    // SAFETY: the caller guarantees `to` is writable for n bytes and `from` was checked.
+    unsafe { copy_bytes(to, from as *const u8, n) }
+}
 
-    #[inline(always)]
-    unsafe fn raw_copy_from_user(to: *mut u8, from: usize, n: usize) -> usize {
-        // SAFETY: the caller guarantees `to` is writable for n bytes and `from` was checked.
-        unsafe { copy_bytes(to, from as *const u8, n) }
+/// Zeroes `n` bytes at user address `to` (one `stb` per byte); returns the number of bytes
+/// not zeroed.
+///
+/// # Safety
+/// `to` range-checked by the caller (`access_ok`).
+///
+/// # Context
+/// May sleep to resolve a fault unless faulthandler_disabled().
+#[inline(always)]
+pub unsafe fn clear_user(to: usize, n: usize) -> usize {
+    let left: usize;
+    if n == 0 {
+        return 0;
     }
+    // SAFETY: writes n bytes at `to` (checked by the caller), one byte per store; on a fault
+    // that is not resolved the fixup leaves the loop with `left` = bytes not written.
+    unsafe {
+        asm!(
+            "2: stb {zero}, 0({to})",
+            "addi {to}, {to}, 1",
+            "addic. {left}, {left}, -1",
+            "bne 2b",
+            "3:",
+            ex_entry!("2b", "3b"),
+            to = inout(reg_nonzero) to => _,
+            left = inout(reg) n => left,
+            zero = in(reg) 0u64,
+            options(nostack),
+        );
+    }
+    left
+}
 
-    #[inline(always)]
-    unsafe fn raw_clear_user(to: usize, n: usize) -> usize {
-        let left: usize;
-        if n == 0 {
-            return 0;
-        }
-        // SAFETY: writes n bytes at `to` (checked by the caller), one byte per store; on a
-        // fault that is not resolved the fixup leaves the loop with `left` = bytes not written.
-        unsafe {
-            asm!(
-                "2: stb {zero}, 0({to})",
-                "addi {to}, {to}, 1",
-                "addic. {left}, {left}, -1",
-                "bne 2b",
-                "3:",
-                ex_entry!("2b", "3b"),
-                to = inout(reg_nonzero) to => _,
-                left = inout(reg) n => left,
-                zero = in(reg) 0u64,
-                options(nostack),
-            );
-        }
-        left
-    }
-
-    scalar_user_accessors! {
-        get: get_user_asm("lbz", "lhz", "lwz", "ld"),
-        put: put_user_asm("stb", "sth", "stw", "std"),
-    }
+scalar_user_accessors! {
+    get: get_user_asm("lbz", "lhz", "lwz", "ld"),
+    put: put_user_asm("stb", "sth", "stw", "std"),
 }
 
 /// A byte loop between user and kernel memory (either direction); returns the bytes not

@@ -8,6 +8,7 @@ mod asm;
 mod cmd;
 mod config;
 mod ktap;
+mod library;
 mod oops;
 mod qemu;
 
@@ -38,7 +39,9 @@ commands:
                           judge a saved serial log (or stdin) as `qemu` would, minus the exit
                           status; with --image (e.g. target/cross/images/seed-image-x86_64-debug),
                           also resolve its oops addresses in that image
-  test                    everything: fmt, clippy and tests in every host configuration, then
+  test                    everything: fmt, clippy and tests in every host configuration, the
+                          second consumer (tests/minikernel), cargo doc (host and targets),
+                          cargo package of the library, image clippy, then
                           `qemu all --config all`
   help                    this text
 ";
@@ -357,6 +360,28 @@ fn test_steps() -> Vec<Step> {
             .collect();
         steps.push(cargo_step(format!("cargo test [{}]", c.name), test));
     }
+    // The second consumer, as an outside kernel builds it.
+    for config in library::MINIKERNEL_CONFIGS {
+        steps.push(Step {
+            name: format!("minikernel [{config}]"),
+            run: Box::new(move || library::minikernel(config)),
+        });
+    }
+    // The library as a registry and a reader see it.
+    steps.push(Step {
+        name: "cargo doc [host]".into(),
+        run: Box::new(library::doc_host),
+    });
+    for arch in ARCHES.iter().filter(|a| a.has_image()) {
+        steps.push(Step {
+            name: format!("cargo doc [{}]", arch.name),
+            run: Box::new(move || library::doc_target(arch)),
+        });
+    }
+    steps.push(Step {
+        name: "cargo package".into(),
+        run: Box::new(library::package),
+    });
     // The bare-metal code compiles only for its target: lint it there, in every image config.
     for arch in ARCHES.iter().filter(|a| a.has_image()) {
         for config in CONFIGS.iter().filter(|c| c.image) {
@@ -533,9 +558,10 @@ mod tests {
         );
         let images = ARCHES.iter().filter(|a| a.has_image()).count();
         let image_configs = CONFIGS.iter().filter(|c| c.image).count();
+        let library = library::MINIKERNEL_CONFIGS.len() + 1 + images + 1;
         assert_eq!(
             names.len(),
-            1 + 2 * CONFIGS.len() + images * image_configs + 2
+            1 + 2 * CONFIGS.len() + library + images * image_configs + 2
         );
         assert_eq!(names[1], "clippy [debug]");
         assert_eq!(names[2], "cargo test [debug]");

@@ -1,5 +1,6 @@
 //! The powerpc64 image under QEMU (pseries) runs the suites on a real radix MMU, a real data
-//! storage interrupt handler and the portable SMP scheduler (see `mightfault_test_kernel::powerpc64`).
+//! storage interrupt handler and the portable SMP scheduler (see
+//! `mightfault_test_kernel::powerpc64`, built from `mightfault_arch::powerpc64`).
 
 use mightfault_test_kernel::powerpc64::{self as ppc, Ppc64};
 

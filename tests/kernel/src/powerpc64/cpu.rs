@@ -3,10 +3,13 @@
 
 use core::arch::asm;
 
+// Interrupt masking is a building block of the library; the kernel uses it from there.
+pub use mightfault_arch::powerpc64::irq::{
+    disable_irqs, enable_irqs, irq_restore, irq_save, irqs_disabled, read_msr, MSR_EE, MSR_RI,
+};
+
 /// MSR\[SF\]: 64-bit mode.
 pub const MSR_SF: u64 = 1 << 63;
-/// MSR\[EE\]: external (and decrementer) interrupts enabled.
-pub const MSR_EE: u64 = 1 << 15;
 /// MSR\[ME\]: machine checks enabled.
 pub const MSR_ME: u64 = 1 << 12;
 /// MSR\[FP\]: floating point available.
@@ -15,20 +18,6 @@ pub const MSR_FP: u64 = 1 << 13;
 pub const MSR_IR: u64 = 1 << 5;
 /// MSR\[DR\]: data translation on.
 pub const MSR_DR: u64 = 1 << 4;
-/// MSR\[RI\]: the interrupt state is recoverable.
-pub const MSR_RI: u64 = 1 << 1;
-
-/// The MSR.
-///
-/// # Context
-/// Never sleeps; any context.
-#[inline(always)]
-pub fn read_msr() -> u64 {
-    let msr: u64;
-    // SAFETY: reading the MSR has no side effect.
-    unsafe { asm!("mfmsr {}", out(reg) msr, options(nomem, nostack, preserves_flags)) };
-    msr
-}
 
 /// Writes the whole MSR (translation, floating point, interrupts).
 ///
@@ -43,64 +32,6 @@ pub unsafe fn write_msr(msr: u64) {
     // SAFETY: the caller's contract; isync makes the new translation state take effect before
     // the next instruction.
     unsafe { asm!("mtmsrd {}", "isync", in(reg) msr, options(nostack, preserves_flags)) };
-}
-
-/// Whether interrupts are masked on this cpu.
-///
-/// # Context
-/// Never sleeps; any context.
-#[inline(always)]
-pub fn irqs_disabled() -> bool {
-    read_msr() & MSR_EE == 0
-}
-
-/// Masks interrupts (`mtmsrd` with L=1 changes only EE and RI).
-///
-/// # Context
-/// Never sleeps; any context.
-#[inline(always)]
-pub fn disable_irqs() {
-    // SAFETY: clearing EE only masks interrupts; RI stays set. The memory clobber keeps
-    // accesses from moving out of the masked region.
-    unsafe { asm!("mtmsrd {}, 1", in(reg) MSR_RI, options(nostack, preserves_flags)) };
-}
-
-/// Unmasks interrupts.
-///
-/// # Safety
-/// The vectors, this cpu's per-cpu area and its interrupt controller state must be set up.
-///
-/// # Context
-/// Never sleeps; any context that may take interrupts.
-#[inline(always)]
-pub unsafe fn enable_irqs() {
-    // SAFETY: the caller's contract.
-    unsafe { asm!("mtmsrd {}, 1", in(reg) MSR_RI | MSR_EE, options(nostack, preserves_flags)) };
-}
-
-/// Masks interrupts and returns the previous MSR.
-///
-/// # Context
-/// Never sleeps; any context.
-#[inline(always)]
-pub fn irq_save() -> u64 {
-    let msr = read_msr();
-    disable_irqs();
-    msr
-}
-
-/// Restores the interrupt state saved by [`irq_save`].
-///
-/// # Context
-/// Never sleeps; any context.
-#[inline(always)]
-pub fn irq_restore(msr: u64) {
-    if msr & MSR_EE != 0 {
-        // SAFETY: interrupts were on when irq_save() ran, so the cpu was ready for them.
-        unsafe { enable_irqs() };
-    } else {
-        disable_irqs();
-    }
 }
 
 /// The time base (QEMU pseries: 512 MHz).

@@ -1,16 +1,19 @@
 //! powerpc64 (big-endian, ELFv2) under QEMU's pseries machine: a small SMP kernel that boots
-//! from VOF and runs the contract.
+//! from VOF and runs the contract, built from the library's powerpc64 building blocks
+//! (`mightfault_arch::powerpc64`).
 //!
 //! The machine model follows Linux on powerpc64:
 //! - radix MMU registered through H_REGISTER_PROC_TBL; the kernel is the 0xc000... quadrant (a
 //!   linear map of guest memory), user space the 52-bit quadrant 0 below [`USER_LIMIT`] (see
 //!   [`layout`] and [`mmu`]);
 //! - the preempt count lives in the task (`TaskPreemptCount`, Linux's thread_info placement
-//!   on powerpc64); the current task pointer is per-cpu, in the PACA behind r13 ([`paca`]);
+//!   on powerpc64); the current task pointer is per-cpu, in the PACA behind r13 ([`paca`]),
+//!   read with the library's r13-relative loads;
 //! - the pagefault-disable counter lives in the task (`mightfault_core::TaskContext`);
-//! - user accessors are single loads/stores or byte loops, each access with a relative
-//!   exception-table entry; data storage/segment interrupts go through the core's
-//!   `handle_user_fault` ([`fault`]);
+//! - user accessors are the library's (`impl_raw_user_access!`): single loads/stores or byte
+//!   loops, each access with a relative exception-table entry; the library classifies data
+//!   storage/segment interrupts and decides them with this kernel's exception table and user
+//!   area ([`fault`]);
 //! - the portable scheduler runs tasks on every cpu (RTAS `start-cpu`), with XICS IPIs and
 //!   H_CEDE for idle cpus ([`sched_hooks`], [`xics`]);
 //! - console H_PUT_TERM_CHAR, exit through RTAS power-off / ibm,os-term.
@@ -34,12 +37,13 @@ pub mod rtas;
 pub mod sched_hooks;
 pub mod smp;
 pub mod trap;
-pub mod uaccess;
 pub mod user_pages;
 pub mod xics;
 
 use mightfault_core::preempt_count::TaskPreemptCount;
 use mightfault_core::{Arch, IrqFlags, TaskContext};
+
+use layout::USER_LIMIT as KERNEL_USER_LIMIT;
 
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
@@ -86,6 +90,18 @@ unsafe impl Arch for Ppc64 {
         cpu::irq_restore(flags.raw() as u64)
     }
 
+    #[inline(always)]
+    fn local_irq_enable() {
+        // SAFETY: the Arch functions run only on a cpu that is up (vectors installed, PACA and
+        // interrupt controller set up).
+        unsafe { cpu::enable_irqs() }
+    }
+
+    #[inline(always)]
+    fn local_irq_disable() {
+        cpu::disable_irqs();
+    }
+
     #[inline]
     fn now_ns() -> u64 {
         let tb = cpu::read_tb();
@@ -107,3 +123,5 @@ unsafe impl Arch for Ppc64 {
 
     bare_metal_arch_common!();
 }
+
+mightfault_arch::impl_raw_user_access!(unsafe impl for Ppc64, user_limit = KERNEL_USER_LIMIT);

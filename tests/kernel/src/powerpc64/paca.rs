@@ -6,11 +6,14 @@
 //! never restores r13 from a saved frame for that reason.
 //!
 //! The current task pointer lives here; the preempt count lives in the task
-//! (`TaskPreemptCount`), as Linux keeps it in thread_info on powerpc64.
+//! (`TaskPreemptCount`), as Linux keeps it in thread_info on powerpc64. The hot fields are read
+//! with the library's r13-relative loads (`mightfault_arch::powerpc64::percpu`), one
+//! instruction each.
 
-use core::arch::asm;
 use core::mem::offset_of;
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+use mightfault_arch::powerpc64::percpu as r13;
 
 use crate::sched::{Task, MAX_CPUS};
 
@@ -112,13 +115,9 @@ impl Paca {
 /// Never sleeps; any context after bring-up.
 #[inline(always)]
 pub fn cpu_id() -> u32 {
-    let cpu: u32;
-    // SAFETY: r13 points at this cpu's area (set before any Rust code ran).
-    unsafe {
-        asm!("lwz {}, {off}(13)", out(reg) cpu, off = const CPU,
-             options(nostack, readonly, pure, preserves_flags));
-    }
-    cpu
+    // SAFETY: r13 points at this cpu's area (set before any Rust code ran), whose `cpu` is a
+    // u32 (an AtomicU32 has its layout).
+    unsafe { r13::read_u32::<CPU>() }
 }
 
 /// The running task: one `ld` from r13.
@@ -127,14 +126,9 @@ pub fn cpu_id() -> u32 {
 /// Never sleeps; any context after bring-up.
 #[inline(always)]
 pub fn current() -> &'static Task {
-    let task: usize;
-    // SAFETY: r13 points at this cpu's area; the scheduler set `current` to a static task
-    // before the cpu ran anything that asks.
-    unsafe {
-        asm!("ld {}, {off}(13)", out(reg) task, off = const CURRENT,
-             options(nostack, readonly, pure, preserves_flags));
-        &*(task as *const Task)
-    }
+    // SAFETY: r13 points at this cpu's area, whose `current` is a usize (an AtomicUsize has its
+    // layout); the scheduler set it to a static task before the cpu ran anything that asks.
+    unsafe { &*(r13::read_usize::<CURRENT>() as *const Task) }
 }
 
 /// The running cpu's area.

@@ -1,0 +1,86 @@
+//! The steps of `cargo xtask test` that check the library as an outside kernel sees it: its
+//! documentation (host and every target, warnings denied), that `cargo package` accepts the
+//! three crates, and the second consumer (`tests/minikernel`, outside the workspace).
+
+use crate::cmd::{self, host_cargo, Result};
+use crate::config::Arch;
+use crate::qemu;
+
+/// The crates a kernel depends on.
+pub const LIBRARY_CRATES: [&str; 3] = ["mightfault-core", "mightfault-arch", "mightfault-uaccess"];
+
+/// The second consumer's manifest, relative to the workspace root.
+pub const MINIKERNEL_MANIFEST: &str = "tests/minikernel/Cargo.toml";
+
+/// The second consumer's configurations (its own features).
+pub const MINIKERNEL_CONFIGS: [&str; 2] = ["debug", "production"];
+
+fn package_args() -> Vec<String> {
+    LIBRARY_CRATES
+        .iter()
+        .flat_map(|name| ["-p".to_string(), name.to_string()])
+        .collect()
+}
+
+/// `cargo doc` of the library crates on the host, every feature on, warnings denied.
+pub fn doc_host() -> Result {
+    let mut cargo = host_cargo();
+    cargo
+        .args(["doc", "--no-deps", "--all-features"])
+        .args(package_args())
+        .env("RUSTDOCFLAGS", "-D warnings");
+    cmd::run(&mut cargo)
+}
+
+/// `cargo doc` of the library crates for `arch`'s bare-metal target (where its module exists),
+/// every feature on, warnings denied.
+pub fn doc_target(arch: &Arch) -> Result {
+    qemu::ensure_tools(arch)?;
+    let mut cargo = cmd::cross_cargo();
+    cargo
+        .args(["doc", "--no-deps", "--all-features"])
+        .args(package_args())
+        .args(["--target", &arch.target_arg()])
+        .arg("--target-dir")
+        .arg(qemu::target_dir())
+        .args([
+            "-Zbuild-std=core,compiler_builtins",
+            "-Zbuild-std-features=compiler-builtins-mem",
+        ])
+        .env("RUSTDOCFLAGS", "-D warnings");
+    if arch.is_json() {
+        cargo.arg("-Zjson-target-spec");
+    }
+    cmd::run(&mut cargo)
+}
+
+/// `cargo package` of the library crates: the manifests, versions and files a registry needs,
+/// and each crate built from its packaged sources against the others.
+pub fn package() -> Result {
+    let mut cargo = host_cargo();
+    cargo
+        .arg("package")
+        .args(package_args())
+        .arg("--allow-dirty");
+    cmd::run(&mut cargo)
+}
+
+/// The second consumer in configuration `config`: its formatting, clippy (warnings denied)
+/// and tests.
+pub fn minikernel(config: &str) -> Result {
+    let manifest = ["--manifest-path", MINIKERNEL_MANIFEST];
+    let features = ["--no-default-features", "--features", config];
+    let mut fmt = host_cargo();
+    fmt.arg("fmt").args(manifest).arg("--check");
+    cmd::run(&mut fmt)?;
+    let mut clippy = host_cargo();
+    clippy
+        .args(["clippy", "--all-targets"])
+        .args(manifest)
+        .args(features)
+        .args(["--", "-D", "warnings"]);
+    cmd::run(&mut clippy)?;
+    let mut test = host_cargo();
+    test.arg("test").args(manifest).args(features);
+    cmd::run(&mut test)
+}
