@@ -8,15 +8,22 @@
 //!   retries the byte; one that is not ends the loop at that byte, so the count of bytes not
 //!   done is exact and nothing past the faulting byte is written.
 //!
-//! Every fault goes through `fault.rs` and the core's `handle_user_fault`.
+//! User and kernel share one address space here (the kernel above the user limit, as the
+//! kernel's own layout decides), so the accesses are plain loads and stores: no `sacf`, no
+//! access registers, no `mvcos`, and nothing to open or close around them.
+//!
+//! Every fault the accessors take must reach the kernel's program-check handler and from there
+//! the contract's decision (`crate::data_fault::decide`, with `super::fault`'s
+//! classification). `crate::impl_raw_user_access!` makes these the kernel's `RawUserAccess`.
 
 use core::arch::asm;
 
-use mightfault_core::{Efault, RawUserAccess};
+use mightfault_core::Efault;
 
-use super::layout::USER_LIMIT;
-use super::S390;
 use crate::scalar_access::verdict;
+
+/// What a fixup puts in the error register.
+const EFAULT: i32 = Efault::ERRNO;
 
 macro_rules! get_user_asm {
     ($from:expr, $load:literal) => {{
@@ -37,7 +44,7 @@ macro_rules! get_user_asm {
                 addr = in(reg_addr) $from,
                 value = lateout(reg) value,
                 error = inout(reg) 0i32 => error,
-                efault = const Efault::ERRNO,
+                efault = const EFAULT,
                 options(nostack),
             );
         }
@@ -62,7 +69,7 @@ macro_rules! put_user_asm {
                 addr = in(reg_addr) $to,
                 value = in(reg) $value,
                 error = inout(reg) 0i32 => error,
-                efault = const Efault::ERRNO,
+                efault = const EFAULT,
                 options(nostack),
             );
         }
@@ -71,60 +78,85 @@ macro_rules! put_user_asm {
 }
 
 /// Loads one user byte; Err when the access faulted and was not resolved.
+///
+/// # Safety
+/// `from` range-checked by the caller (`access_ok`).
 #[inline(always)]
-fn get_byte(from: usize) -> Result<u8, Efault> {
+unsafe fn get_byte(from: usize) -> Result<u8, Efault> {
     let (value, error) = get_user_asm!(from, "llgc");
     verdict(error).map(|()| value as u8)
 }
 
 /// Stores one user byte; Err when the access faulted and was not resolved.
+///
+/// # Safety
+/// `to` range-checked by the caller (`access_ok`).
 #[inline(always)]
-fn put_byte(to: usize, byte: u8) -> Result<(), Efault> {
+unsafe fn put_byte(to: usize, byte: u8) -> Result<(), Efault> {
     verdict(put_user_asm!(to, u64::from(byte), "stc"))
 }
 
-// SAFETY: every user access below is a single instruction with an exception-table entry, so
-// each fault goes through fault.rs and handle_user_fault; the byte loops stop at the first
-// byte that faults, so nothing past it is written.
-unsafe impl RawUserAccess for S390 {
-    const USER_LIMIT: usize = USER_LIMIT;
-
-    #[inline(always)]
-    unsafe fn raw_copy_to_user(to: usize, from: *const u8, n: usize) -> usize {
-        for done in 0..n {
-            // SAFETY: the caller guarantees `from` is readable for n bytes.
-            let byte = unsafe { from.add(done).read() };
-            if put_byte(to.wrapping_add(done), byte).is_err() {
-                return n - done;
-            }
+/// Copies `n` bytes from kernel memory at `from` to user address `to`; returns the number of
+/// bytes not copied (exact: one store per byte).
+///
+/// # Safety
+/// `from` readable for `n` bytes; `to` range-checked by the caller (`access_ok`).
+///
+/// # Context
+/// May sleep to resolve a fault unless faulthandler_disabled().
+#[inline(always)]
+pub unsafe fn copy_to_user(to: usize, from: *const u8, n: usize) -> usize {
+    for done in 0..n {
+        // SAFETY: the caller guarantees `from` is readable for n bytes.
+        let byte = unsafe { from.add(done).read() };
+        // SAFETY: `to..to + n` was range-checked by the caller.
+        if unsafe { put_byte(to.wrapping_add(done), byte) }.is_err() {
+            return n - done;
         }
-        0
     }
+    0
+}
 
-    #[inline(always)]
-    unsafe fn raw_copy_from_user(to: *mut u8, from: usize, n: usize) -> usize {
-        for done in 0..n {
-            match get_byte(from.wrapping_add(done)) {
-                // SAFETY: the caller guarantees `to` is writable for n bytes.
-                Ok(byte) => unsafe { to.add(done).write(byte) },
-                Err(Efault) => return n - done,
-            }
+/// Copies `n` bytes from user address `from` to kernel memory at `to`; returns the number of
+/// bytes not copied. The uncopied tail of `to` is left as it was.
+///
+/// # Safety
+/// `to` writable for `n` bytes; `from` range-checked by the caller (`access_ok`).
+///
+/// # Context
+/// May sleep to resolve a fault unless faulthandler_disabled().
+#[inline(always)]
+pub unsafe fn copy_from_user(to: *mut u8, from: usize, n: usize) -> usize {
+    for done in 0..n {
+        // SAFETY: `from..from + n` was range-checked by the caller.
+        match unsafe { get_byte(from.wrapping_add(done)) } {
+            // SAFETY: the caller guarantees `to` is writable for n bytes.
+            Ok(byte) => unsafe { to.add(done).write(byte) },
+            Err(Efault) => return n - done,
         }
-        0
     }
+    0
+}
 
-    #[inline(always)]
-    unsafe fn raw_clear_user(to: usize, n: usize) -> usize {
-        for done in 0..n {
-            if put_byte(to.wrapping_add(done), 0).is_err() {
-                return n - done;
-            }
+/// Zeroes `n` bytes at user address `to`; returns the number of bytes not zeroed.
+///
+/// # Safety
+/// `to` range-checked by the caller (`access_ok`).
+///
+/// # Context
+/// May sleep to resolve a fault unless faulthandler_disabled().
+#[inline(always)]
+pub unsafe fn clear_user(to: usize, n: usize) -> usize {
+    for done in 0..n {
+        // SAFETY: `to..to + n` was range-checked by the caller.
+        if unsafe { put_byte(to.wrapping_add(done), 0) }.is_err() {
+            return n - done;
         }
-        0
     }
+    0
+}
 
-    scalar_user_accessors! {
-        get: get_user_asm("llgc", "llgh", "llgf", "lg"),
-        put: put_user_asm("stc", "sth", "st", "stg"),
-    }
+scalar_user_accessors! {
+    get: get_user_asm("llgc", "llgh", "llgf", "lg"),
+    put: put_user_asm("stc", "sth", "st", "stg"),
 }

@@ -1,14 +1,15 @@
-//! Processor primitives: PSW masks, interrupt masking through the PSW system mask, control
-//! registers, the TOD clock and SIGP.
+//! Processor primitives: PSW masks, control registers, the TOD clock and SIGP; interrupt
+//! masking through the PSW system mask is the library's.
 
 use core::arch::asm;
 
+// Interrupt masking is a building block of the library; the kernel uses it from there.
+pub use mightfault_arch::s390x::irq::{
+    disable_irqs, enable_irqs, irq_restore, irq_save, irqs_disabled, PSW_EXT, PSW_IO,
+};
+
 /// PSW bit 5: dynamic address translation.
 pub const PSW_DAT: u64 = 1 << 58;
-/// PSW bit 6: I/O interruptions enabled.
-pub const PSW_IO: u64 = 1 << 57;
-/// PSW bit 7: external interruptions enabled.
-pub const PSW_EXT: u64 = 1 << 56;
 /// PSW bit 14: wait state.
 pub const PSW_WAIT: u64 = 1 << 49;
 /// PSW bits 31-32: 64-bit addressing mode.
@@ -19,77 +20,8 @@ pub const PSW_KERNEL: u64 = PSW_DAT | PSW_64BIT;
 /// Interruption handlers start in real mode (their first stage addresses the lowcore).
 pub const PSW_REAL: u64 = PSW_64BIT;
 
-/// System-mask byte: the external interruption bit.
-const SM_EXT: u8 = 0x01;
-/// `stnsm` mask clearing the I/O and external bits.
-const SM_CLEAR_IRQS: u8 = 0xfc;
-
 /// CR0 bit 49: the emergency-signal subclass mask (our rescheduling IPI).
 pub const CR0_EMERGENCY_SIGNAL: u64 = 1 << 14;
-
-/// Whether external interruptions are masked on this cpu.
-///
-/// # Context
-/// Never sleeps; any context.
-#[inline(always)]
-pub fn irqs_disabled() -> bool {
-    let high: u64;
-    // SAFETY: epsw only reads the PSW into a register.
-    unsafe {
-        asm!("epsw {0}, {1}", out(reg) high, out(reg) _, options(nomem, nostack, preserves_flags))
-    };
-    // epsw puts PSW bits 0-31 in bits 32-63 of the first register.
-    high & (PSW_EXT >> 32) == 0
-}
-
-/// Masks interrupts and returns the previous system mask.
-///
-/// # Context
-/// Never sleeps; any context.
-#[inline(always)]
-pub fn irq_save() -> u8 {
-    let mut old = 0u8;
-    // SAFETY: stnsm stores the system mask in `old` and clears the I/O and external bits.
-    unsafe {
-        asm!("stnsm 0({0}), {1}", in(reg_addr) &mut old, const SM_CLEAR_IRQS, options(nostack, preserves_flags))
-    };
-    old
-}
-
-/// Restores a system mask saved by [`irq_save`].
-///
-/// # Context
-/// Never sleeps; any context.
-#[inline(always)]
-pub fn irq_restore(mask: u8) {
-    // SAFETY: ssm loads a system mask that irq_save stored (DAT stays as it was).
-    unsafe { asm!("ssm 0({0})", in(reg_addr) &mask, options(nostack, preserves_flags)) };
-}
-
-/// Masks interrupts.
-///
-/// # Context
-/// Never sleeps; any context.
-#[inline(always)]
-pub fn disable_irqs() {
-    let _ = irq_save();
-}
-
-/// Unmasks external interruptions.
-///
-/// # Safety
-/// The cpu's interruption handling is set up and nothing relies on interrupts staying masked.
-///
-/// # Context
-/// Never sleeps; task context or the idle loop.
-#[inline(always)]
-pub unsafe fn enable_irqs() {
-    let mut old = 0u8;
-    // SAFETY: the caller's contract; stosm sets the external bit.
-    unsafe {
-        asm!("stosm 0({0}), {1}", in(reg_addr) &mut old, const SM_EXT, options(nostack, preserves_flags))
-    };
-}
 
 /// Loads an enabled-wait PSW whose address is the next instruction: the cpu waits with
 /// external interruptions unmasked. The external handler clears the wait bit in the old PSW,

@@ -1,0 +1,278 @@
+//! Classification of s390x program interruptions for data accesses, for the contract's
+//! decision (`crate::data_fault::decide`).
+//!
+//! A kernel's program-check handler copies what the cpu stored in its lowcore (the interruption
+//! code, the instruction-length code, the translation-exception identification) and the program
+//! old PSW into a [`ProgramInterruption`], then hands it to [`classify_program_interruption`]:
+//!
+//! - only the DAT exceptions are data-access faults a user access can take: the translation
+//!   exceptions (segment [`PGM_SEGMENT_TRANSLATION`], page [`PGM_PAGE_TRANSLATION`], and the
+//!   [`PGM_ASCE_TYPE`] and region exceptions 0x38-0x3b, raised for an address beyond the ASCE's
+//!   reach) and the protection exception ([`PGM_PROTECTION`], a store to a DAT-protected page).
+//!   Anything else is `None`: a kernel bug, which the kernel reports with
+//!   [`exception_name`];
+//! - the failing address is the TEID's bits 0-51 (page-aligned). At or above the kernel's user
+//!   limit it is a kernel address: only a user accessor handed a kernel pointer may fault
+//!   there ([`DataFault::FixupOnly`]). So is a protection exception whose TEID holds no
+//!   address (bit 61 clear: low-address or key-controlled protection, never a user page), as
+//!   Linux treats it;
+//! - a user address is a [`DataFault::User`]: a write for a protection exception (DAT
+//!   protection only stops stores), and for a translation exception when the TEID's
+//!   fetch/store indication (facility 75) says store; a read otherwise (a store taken for a
+//!   read pages the page in and, if the page is read-only, faults again as a protection
+//!   exception, as on Linux);
+//! - interrupts were on when the old PSW's external-interruption bit is set.
+//!
+//! Where to go on afterwards is [`ProgramInterruption::faulting_instruction`]: translation
+//! exceptions nullify, so the old PSW points at the faulting instruction; a protection
+//! exception suppresses, so the old PSW points past it and the instruction starts `ilc` bytes
+//! earlier (unless a transaction was aborted, where the PSW is already right). That address is
+//! both the one to look up in the exception table and the one to retry at.
+//!
+//! Every function here is pure (no `asm!`, no lowcore access): it only reads the values the
+//! handler copied, so it may run anywhere in the handler. This module exists only when
+//! compiling for s390x, so the example below is not run as a doctest on the host; the bundled
+//! s390x test kernel runs this classification under QEMU (page, segment, ASCE-type and
+//! protection exceptions, on user and kernel addresses).
+//!
+//! ```ignore
+//! // In the program-check handler, interrupts masked, the lowcore's fields already copied:
+//! let check = ProgramInterruption { code, ilc, teid, psw_mask, psw_addr };
+//! let Some(fault) = classify_program_interruption(&check, USER_LIMIT) else {
+//!     oops(exception_name(check.exception()));
+//! };
+//! let insn = check.faulting_instruction();
+//! match unsafe { decide::<MyKernel>(&EXTABLE, insn, fault, resolve) } {
+//!     FaultVerdict::Retry => psw_addr = insn as u64,
+//!     FaultVerdict::Fixup(entry) => psw_addr = entry.fixup_addr() as u64,
+//!     FaultVerdict::Oops => oops("unable to handle kernel paging request"),
+//! }
+//! ```
+
+use crate::data_fault::DataFault;
+
+use super::irq::PSW_EXT;
+
+/// Program interruption code: protection (a store to a DAT-protected page). Suppressing.
+pub const PGM_PROTECTION: u16 = 0x04;
+/// Program interruption code: segment translation (invalid segment-table entry). Nullifying.
+pub const PGM_SEGMENT_TRANSLATION: u16 = 0x10;
+/// Program interruption code: page translation (invalid page-table entry). Nullifying.
+pub const PGM_PAGE_TRANSLATION: u16 = 0x11;
+/// Program interruption code: ASCE type (the address is beyond the reach of the ASCE's
+/// highest table). Nullifying.
+pub const PGM_ASCE_TYPE: u16 = 0x38;
+/// Program interruption code: region-first translation. Nullifying.
+pub const PGM_REGION_FIRST_TRANSLATION: u16 = 0x39;
+/// Program interruption code: region-second translation. Nullifying.
+pub const PGM_REGION_SECOND_TRANSLATION: u16 = 0x3a;
+/// Program interruption code: region-third translation. Nullifying.
+pub const PGM_REGION_THIRD_TRANSLATION: u16 = 0x3b;
+
+/// The bits of the interruption code that name the exception; others flag, among other
+/// things, a PER event ([`PGM_PER_EVENT`]) or a transaction abort ([`PGM_TRANSACTION_ABORT`])
+/// alongside it.
+pub const PGM_EXCEPTION_MASK: u16 = 0x7f;
+/// Interruption-code flag: a PER event is reported with the exception.
+pub const PGM_PER_EVENT: u16 = 0x80;
+/// Interruption-code flag: the interruption aborted a transaction (the old PSW is the
+/// transaction's abort address, not derived from the faulting instruction).
+pub const PGM_TRANSACTION_ABORT: u16 = 0x200;
+
+/// TEID bits 0-51: the failing address, page-aligned.
+pub const TEID_ADDRESS_MASK: u64 = !0xfff;
+/// TEID bits 52-53 (fetch/store indication, facility 75), shifted down: a store.
+pub const TEID_FSI_STORE: u64 = 1;
+/// TEID fetch/store indication: a fetch.
+pub const TEID_FSI_FETCH: u64 = 2;
+/// Where the fetch/store indication sits in the TEID (bits 52-53 count from the left).
+const TEID_FSI_SHIFT: u32 = 10;
+/// TEID bit 61: for a protection exception, set when it is DAT protection and bits 0-51 hold
+/// the address (enhanced suppression on protection); clear for low-address or key-controlled
+/// protection, where the address is unpredictable.
+pub const TEID_PROTECTION_ADDRESS_VALID: u64 = 0x4;
+
+/// A program interruption as the cpu reported it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProgramInterruption {
+    /// The program interruption code (lowcore halfword 0x8e), flags included.
+    pub code: u16,
+    /// The instruction-length code halfword (lowcore 0x8c): bits 13-14 are the length of the
+    /// interrupted instruction in halfwords, i.e. `ilc & 6` is its length in bytes.
+    pub ilc: u16,
+    /// The translation-exception identification (lowcore doubleword 0xa8).
+    pub teid: u64,
+    /// The program old PSW's mask.
+    pub psw_mask: u64,
+    /// The program old PSW's address: the faulting instruction for a nullifying exception, the
+    /// next one for a suppressing one.
+    pub psw_addr: u64,
+}
+
+impl ProgramInterruption {
+    /// The exception's code, without the PER and transaction flags.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    #[inline]
+    pub fn exception(&self) -> u16 {
+        self.code & PGM_EXCEPTION_MASK
+    }
+
+    /// Whether this is a translation exception (segment, page, region or ASCE type): the
+    /// address has no valid translation. These nullify.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    #[inline]
+    pub fn is_translation(&self) -> bool {
+        matches!(
+            self.exception(),
+            PGM_SEGMENT_TRANSLATION
+                | PGM_PAGE_TRANSLATION
+                | PGM_ASCE_TYPE
+                | PGM_REGION_FIRST_TRANSLATION
+                | PGM_REGION_SECOND_TRANSLATION
+                | PGM_REGION_THIRD_TRANSLATION
+        )
+    }
+
+    /// Whether this is a protection exception: a store to a DAT-protected page. It suppresses.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    #[inline]
+    pub fn is_protection(&self) -> bool {
+        self.exception() == PGM_PROTECTION
+    }
+
+    /// Whether this is a data-access fault a user access may take (translation or
+    /// protection); every other program interruption in kernel code is a bug.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    #[inline]
+    pub fn is_data_access(&self) -> bool {
+        self.is_translation() || self.is_protection()
+    }
+
+    /// The length in bytes of the interrupted instruction (2, 4 or 6).
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    #[inline]
+    pub fn instruction_length(&self) -> usize {
+        usize::from(self.ilc & 0x6)
+    }
+
+    /// The address of the instruction that faulted: where to look in the exception table and
+    /// where to resume for a retry. The old PSW's address for a nullifying exception (or after
+    /// a transaction abort); for a suppressing one (protection), the instruction
+    /// [`instruction_length`](Self::instruction_length) bytes before it.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    #[inline]
+    pub fn faulting_instruction(&self) -> usize {
+        let next = self.psw_addr as usize;
+        if self.is_protection() && self.code & PGM_TRANSACTION_ABORT == 0 {
+            next.wrapping_sub(self.instruction_length())
+        } else {
+            next
+        }
+    }
+
+    /// The failing address from the TEID (bits 0-51, so page-aligned); `None` for a protection
+    /// exception whose TEID does not hold it ([`TEID_PROTECTION_ADDRESS_VALID`] clear).
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    #[inline]
+    pub fn failing_address(&self) -> Option<usize> {
+        if self.is_protection() && self.teid & TEID_PROTECTION_ADDRESS_VALID == 0 {
+            None
+        } else {
+            Some((self.teid & TEID_ADDRESS_MASK) as usize)
+        }
+    }
+
+    /// Whether the access was a store: always for a protection exception; for a translation
+    /// exception `Some` only when the TEID's fetch/store indication says which (facility 75),
+    /// `None` when it does not.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    #[inline]
+    pub fn is_store(&self) -> Option<bool> {
+        if self.is_protection() {
+            return Some(true);
+        }
+        match (self.teid >> TEID_FSI_SHIFT) & 3 {
+            TEID_FSI_STORE => Some(true),
+            TEID_FSI_FETCH => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Whether the interrupted code ran with external interruptions enabled.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    #[inline]
+    pub fn irqs_were_on(&self) -> bool {
+        self.psw_mask & PSW_EXT != 0
+    }
+}
+
+/// What a program interruption is, for `crate::data_fault::decide`: `None` when it is not a
+/// data-access fault (not a translation or protection exception: the kernel reports it as a
+/// bug), a [`DataFault::FixupOnly`] for a kernel address (at or above `user_limit`, the
+/// kernel's first address above user space) or an unknown one, a [`DataFault::User`]
+/// otherwise. Look the fault up at [`ProgramInterruption::faulting_instruction`].
+///
+/// # Context
+/// Never sleeps; any context (the program-check handler).
+#[inline]
+pub fn classify_program_interruption(
+    check: &ProgramInterruption,
+    user_limit: usize,
+) -> Option<DataFault> {
+    if !check.is_data_access() {
+        return None;
+    }
+    Some(match check.failing_address() {
+        Some(address) if address < user_limit => DataFault::User {
+            address,
+            write: check.is_store() == Some(true),
+            irqs_were_on: check.irqs_were_on(),
+        },
+        _ => DataFault::FixupOnly,
+    })
+}
+
+/// A name for a program interruption's exception code (flags stripped), for an oops.
+///
+/// # Context
+/// Never sleeps; any context.
+pub fn exception_name(code: u16) -> &'static str {
+    match code & PGM_EXCEPTION_MASK {
+        0x01 => "operation exception",
+        0x02 => "privileged-operation exception",
+        0x03 => "execute exception",
+        0x04 => "protection exception",
+        0x05 => "addressing exception",
+        0x06 => "specification exception",
+        0x07 => "data exception",
+        0x08 => "fixed-point overflow exception",
+        0x09 => "fixed-point divide exception",
+        0x10 => "segment-translation exception",
+        0x11 => "page-translation exception",
+        0x12 => "translation-specification exception",
+        0x13 => "special-operation exception",
+        0x38 => "ASCE-type exception",
+        0x39 => "region-first-translation exception",
+        0x3a => "region-second-translation exception",
+        0x3b => "region-third-translation exception",
+        _ => "program interruption",
+    }
+}
