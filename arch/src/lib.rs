@@ -17,7 +17,8 @@
 //! the kernel's resolution step ([`data_fault::decide`]), and [`impl_raw_user_access!`], which
 //! implements `RawUserAccess` for the kernel's type from [`native`]'s accessors.
 //!
-//! Only the module of the arch being compiled for exists; [`native`] names it. PORTING.md in
+//! Each arch module's pure parts (fault classification, register bits) exist on every target;
+//! its instructions only on its own arch, which [`native`] names. PORTING.md in
 //! the repository walks through a port.
 #![no_std]
 
@@ -27,14 +28,11 @@ pub mod extable;
 mod scalar_access;
 pub mod data_fault;
 
-#[cfg(target_arch = "x86_64")]
-pub mod x86_64;
-
-#[cfg(target_arch = "s390x")]
-pub mod s390x;
-
-#[cfg(target_arch = "powerpc64")]
+// Every arch module exists on every target with its pure parts (fault classification,
+// register bits); the parts with `asm!` exist only on their own arch.
 pub mod powerpc64;
+pub mod s390x;
+pub mod x86_64;
 
 cfg_if::cfg_if! {
     if #[cfg(target_arch = "x86_64")] {

@@ -20,7 +20,7 @@
 
 use crate::data_fault::DataFault;
 
-use super::irq::MSR_EE;
+use super::msr::MSR_EE;
 
 /// The data storage interrupt's vector.
 pub const VECTOR_DATA_STORAGE: u64 = 0x300;

@@ -9,10 +9,7 @@
 
 use core::arch::asm;
 
-/// MSR\[EE\]: external (and decrementer) interrupts enabled.
-pub const MSR_EE: u64 = 1 << 15;
-/// MSR\[RI\]: the interrupt state is recoverable.
-pub const MSR_RI: u64 = 1 << 1;
+pub use super::msr::{MSR_EE, MSR_RI};
 
 /// The MSR of this cpu (`mfmsr`).
 ///

@@ -30,28 +30,41 @@
 //! both the one to look up in the exception table and the one to retry at.
 //!
 //! Every function here is pure (no `asm!`, no lowcore access): it only reads the values the
-//! handler copied, so it may run anywhere in the handler. This module exists only when
-//! compiling for s390x, so the example below is not run as a doctest on the host; the bundled
-//! s390x test kernel runs this classification under QEMU (page, segment, ASCE-type and
-//! protection exceptions, on user and kernel addresses).
+//! handler copied, so it may run anywhere in the handler, and on any target (the example runs
+//! on the host as a doctest).
 //!
-//! ```ignore
-//! // In the program-check handler, interrupts masked, the lowcore's fields already copied:
-//! let check = ProgramInterruption { code, ilc, teid, psw_mask, psw_addr };
-//! let Some(fault) = classify_program_interruption(&check, USER_LIMIT) else {
-//!     oops(exception_name(check.exception()));
+//! ```
+//! use mightfault_arch::data_fault::DataFault;
+//! use mightfault_arch::s390x::fault::*;
+//! use mightfault_arch::s390x::psw::PSW_EXT;
+//!
+//! const USER_LIMIT: usize = 0x100_0000_0000;
+//! // A store to a user page that is not present: a page-translation exception, which
+//! // nullifies (the old PSW points at the store itself).
+//! let check = ProgramInterruption {
+//!     code: PGM_PAGE_TRANSLATION,
+//!     ilc: 4,
+//!     teid: 0x4000_1000 | TEID_FSI_STORE << TEID_FSI_SHIFT,
+//!     psw_mask: PSW_EXT,
+//!     psw_addr: 0x10_2000,
 //! };
-//! let insn = check.faulting_instruction();
-//! match unsafe { decide::<MyKernel>(&EXTABLE, insn, fault, resolve) } {
-//!     FaultVerdict::Retry => psw_addr = insn as u64,
-//!     FaultVerdict::Fixup(entry) => psw_addr = entry.fixup_addr() as u64,
-//!     FaultVerdict::Oops => oops("unable to handle kernel paging request"),
-//! }
+//! assert_eq!(
+//!     classify_program_interruption(&check, USER_LIMIT),
+//!     Some(DataFault::User { address: 0x4000_1000, write: true, irqs_were_on: true })
+//! );
+//! assert_eq!(check.faulting_instruction(), 0x10_2000);
+//! // A protection exception suppresses: the faulting store is `ilc` bytes back.
+//! let protection = ProgramInterruption {
+//!     code: PGM_PROTECTION,
+//!     teid: 0x4000_1000 | TEID_PROTECTION_ADDRESS_VALID,
+//!     ..check
+//! };
+//! assert_eq!(protection.faulting_instruction(), 0x10_2000 - 4);
 //! ```
 
 use crate::data_fault::DataFault;
 
-use super::irq::PSW_EXT;
+use super::psw::PSW_EXT;
 
 /// Program interruption code: protection (a store to a DAT-protected page). Suppressing.
 pub const PGM_PROTECTION: u16 = 0x04;
@@ -86,7 +99,7 @@ pub const TEID_FSI_STORE: u64 = 1;
 /// TEID fetch/store indication: a fetch.
 pub const TEID_FSI_FETCH: u64 = 2;
 /// Where the fetch/store indication sits in the TEID (bits 52-53 count from the left).
-const TEID_FSI_SHIFT: u32 = 10;
+pub const TEID_FSI_SHIFT: u32 = 10;
 /// TEID bit 61: for a protection exception, set when it is DAT protection and bits 0-51 hold
 /// the address (enhanced suppression on protection); clear for low-address or key-controlled
 /// protection, where the address is unpredictable.

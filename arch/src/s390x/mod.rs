@@ -4,9 +4,9 @@
 //!   kernel names core's `mightfault_core::preempt_count::TaskPreemptCount<Self>` as its
 //!   `Arch::PreemptCount`, and `preempt_disable()` becomes the load of `current` (from the
 //!   kernel's lowcore, say) and one `asi`;
-//! - [`irq`]: the PSW system mask's external and I/O bits: save/restore (`stnsm`/`ssm`),
+//! - `irq`: the PSW system mask's external and I/O bits: save/restore (`stnsm`/`ssm`),
 //!   enable (`stosm`), disable, and whether they are masked (`epsw`);
-//! - [`uaccess`]: the raw user accessors, single loads and stores (byte loops for the copies
+//! - `uaccess`: the raw user accessors, single loads and stores (byte loops for the copies
 //!   and clear), each with a relative exception-table entry;
 //! - [`fault`]: which program interruption is a data-access fault (translation, ASCE-type and
 //!   region, protection), the failing address from the TEID, read or write when known, with
@@ -18,8 +18,14 @@
 //! every arch ([`ex_entry!`](crate::ex_entry), [`fixup_begin!`](crate::fixup_begin),
 //! [`fixup_end!`](crate::fixup_end)).
 //!
+//! `fault` and the register bits compile for every target (they are pure, so a kernel's host
+//! tests and these docs' examples can use them); the rest only for this arch.
+//!
 //! The pagefault-disable counter is never per-cpu: it lives in the task (`TaskContext`).
 
 pub mod fault;
+#[cfg(target_arch = "s390x")]
 pub mod irq;
+pub mod psw;
+#[cfg(target_arch = "s390x")]
 pub mod uaccess;

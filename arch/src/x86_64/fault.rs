@@ -16,7 +16,7 @@
 
 use crate::data_fault::DataFault;
 
-use super::irq::{RFLAGS_AC, RFLAGS_IF};
+use super::rflags::{RFLAGS_AC, RFLAGS_IF};
 
 /// #PF error code: the page was present (a protection fault).
 pub const PF_PRESENT: u64 = 1 << 0;

@@ -5,10 +5,7 @@
 
 use core::arch::asm;
 
-/// RFLAGS.IF: interrupts enabled.
-pub const RFLAGS_IF: u64 = 1 << 9;
-/// RFLAGS.AC: alignment check / SMAP override (set by `stac`).
-pub const RFLAGS_AC: u64 = 1 << 18;
+pub use super::rflags::{RFLAGS_AC, RFLAGS_IF};
 
 /// RFLAGS.
 ///
@@ -78,4 +75,3 @@ pub fn disable_irqs() {
     // SAFETY: masking interrupts is always allowed in ring 0. A compiler barrier.
     unsafe { asm!("cli", options(nostack)) }
 }
-

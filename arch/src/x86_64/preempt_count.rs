@@ -19,7 +19,6 @@ use core::marker::PhantomData;
 
 use mightfault_core::PreemptCountStore;
 
-
 /// The inverted need-resched bit: set = no reschedule pending.
 pub const PREEMPT_NEED_RESCHED: u32 = 0x8000_0000;
 
