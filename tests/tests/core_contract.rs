@@ -3,8 +3,6 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use mightfault_test_kernel::host::{HostPerCpu, HostPerTask, Machine, MachineConfig};
-use mightfault_test_kernel::UserPageKind;
 use mightfault_core::extable::{self, ExtableEntry};
 use mightfault_core::preempt::{hardirq_enter, hardirq_exit};
 use mightfault_core::spinlock::lock_value;
@@ -13,6 +11,8 @@ use mightfault_core::{
     local_irq_save, might_sleep, preempt_count, preempt_disable, preempt_enable, Arch,
     IrqSaveGuard, PagefaultDisabledGuard, PreemptCountStore, PreemptDisabledGuard, RawSpinLock,
 };
+use mightfault_test_kernel::host::{HostPerCpu, HostPerTask, Machine, MachineConfig};
+use mightfault_test_kernel::UserPageKind;
 
 fn on_machine<R: Send + 'static>(body: impl FnOnce() -> R + Send + 'static) -> (R, String) {
     let machine = Machine::new(MachineConfig::default());

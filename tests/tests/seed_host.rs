@@ -1,8 +1,8 @@
 //! The suites on the simulated host machine: both preempt-count placements, two and four cpus,
 //! several scheduler seeds. Run with `--nocapture` to see the KTAP.
 
-use mightfault_test_kernel::host::{HostPerCpu, HostPerTask, Machine, MachineConfig};
 use mightfault_core::config;
+use mightfault_test_kernel::host::{HostPerCpu, HostPerTask, Machine, MachineConfig};
 use mightfault_tests::{run_all, SeedMachine};
 
 const SEED_CASES: [&str; 11] = [

@@ -3,10 +3,10 @@
 //! past the faulting byte, copy_from_user's tail zeroed, get_user zeroed on failure, kernel
 //! memory untouched, not-present pages paged in only when page faults are allowed.
 
+use mightfault_core::{pagefault_disable, pagefault_enable, RawUserAccess};
 use mightfault_test_kernel::host::{
     HostPerCpu, HostPerTask, Machine, MachineConfig, PAGE_SIZE, USER_LIMIT,
 };
-use mightfault_core::{pagefault_disable, pagefault_enable, RawUserAccess};
 use mightfault_tests::{PageKind, SeedMachine};
 use mightfault_uaccess::{clear_user, copy_from_user, copy_to_user, get_user, put_user, Efault};
 use proptest::prelude::*;

@@ -1,6 +1,6 @@
 //! x86_64 building blocks, as modern Linux on x86_64 has them:
 //! - `preempt_count`: the per-cpu preempt count behind `gs`, at the offset the kernel's
-//!   per-cpu area puts it ([`preempt_count::PreemptCountOffset`]), need-resched folded
+//!   per-cpu area puts it (`preempt_count::PreemptCountOffset`), need-resched folded
 //!   inverted into bit 31, so `preempt_disable()` is one `add` and `preempt_enable()` one
 //!   `dec` plus a branch; `percpu` reads and writes the kernel's other hot per-cpu fields
 //!   (`current`, the cpu number) with one gs-relative `mov` each;

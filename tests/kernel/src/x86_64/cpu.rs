@@ -8,7 +8,6 @@ pub use mightfault_arch::x86_64::irq::{
     disable_irqs, enable_irqs, irq_restore, irq_save, irqs_disabled, rflags, RFLAGS_AC, RFLAGS_IF,
 };
 
-
 /// CR0.WP: supervisor writes honour read-only pages (a kernel `put_user` to a read-only page
 /// faults).
 pub const CR0_WP: u64 = 1 << 16;

@@ -6,10 +6,10 @@
 use core::fmt::Write;
 
 use mightfault_arch::data_fault::{self, FaultVerdict};
-use mightfault_core::fault::Resolution;
 use mightfault_arch::x86_64::fault::{
     classify_page_fault, PageFault, GENERAL_PROTECTION, PF_INSTRUCTION, PF_PRESENT, PF_WRITE,
 };
+use mightfault_core::fault::Resolution;
 
 use super::cpu::read_cr2;
 use super::layout::USER_LIMIT;

@@ -13,9 +13,7 @@ use core::cell::UnsafeCell;
 
 use memoffset::offset_of;
 use mightfault_arch::x86_64::percpu as gs;
-use mightfault_arch::x86_64::preempt_count::{
-    GsPreemptCount, PreemptCountOffset, PREEMPT_ENABLED,
-};
+use mightfault_arch::x86_64::preempt_count::{GsPreemptCount, PreemptCountOffset, PREEMPT_ENABLED};
 use mightfault_core::TaskContext;
 
 use super::cpu::{wrmsr, MSR_GS_BASE};
