@@ -67,7 +67,8 @@ major_minor() { # prints "MAJOR MINOR" of the first x.y.z in stdin, or nothing
 # --- 1. Debian packages: cross rustc/cargo with library sources, LLD 22, a disassembler -----------
 want_debian() {
     local missing=() pkg
-    for pkg in rustc-web cargo-web rust-web-src rust-web-clippy lld-22; do
+    # gdb-multiarch: `cargo xtask qemu <arch> --gdb` prints the line that attaches it.
+    for pkg in rustc-web cargo-web rust-web-src rust-web-clippy lld-22 gdb-multiarch; do
         is_installed "$pkg" || missing+=("$pkg")
     done
     if [[ -x /usr/bin/rustc ]]; then
@@ -93,7 +94,7 @@ want_debian() {
     fi
 
     if [[ ${#missing[@]} -eq 0 ]]; then
-        log "ok: rustc-web cargo-web rust-web-src rust-web-clippy lld-22 ($(/usr/bin/rustc --version)), disassembler $(command -v llvm-objdump-22 || command -v objdump)"
+        log "ok: rustc-web cargo-web rust-web-src rust-web-clippy lld-22 gdb-multiarch ($(/usr/bin/rustc --version)), disassembler $(command -v llvm-objdump-22 || command -v objdump)"
         return
     fi
     # Dedupe while keeping order, for a readable log line.
@@ -213,16 +214,20 @@ SCRUB=(-u RUSTUP_TOOLCHAIN -u RUSTUP_HOME_OVERRIDE -u CARGO -u CARGO_MANIFEST_DI
     -u CARGO_BUILD_TARGET -u CARGO_TARGET_DIR)
 
 want_workspace_crates() {
-    if ! (cd "$ROOT" && cargo metadata --no-deps --format-version 1 >/dev/null 2>&1); then
-        die "the workspace manifest does not load ('cargo metadata' fails)"
-    fi
-    if (cd "$ROOT" && cargo fetch --offline --quiet >/dev/null 2>&1); then
-        log "ok: workspace crates already fetched"
-        return
-    fi
-    log "cargo fetch (workspace)"
-    (cd "$ROOT" && cargo fetch --quiet)
-    CHANGED=1
+    # The workspace, and the second consumer, which is a workspace of its own (tests/minikernel).
+    local manifest
+    for manifest in Cargo.toml tests/minikernel/Cargo.toml; do
+        if ! (cd "$ROOT" && cargo metadata --manifest-path "$manifest" --no-deps --format-version 1 >/dev/null 2>&1); then
+            die "$manifest does not load ('cargo metadata' fails)"
+        fi
+        if (cd "$ROOT" && cargo fetch --manifest-path "$manifest" --offline --quiet >/dev/null 2>&1); then
+            log "ok: crates of $manifest already fetched"
+            continue
+        fi
+        log "cargo fetch ($manifest)"
+        (cd "$ROOT" && cargo fetch --manifest-path "$manifest" --quiet)
+        CHANGED=1
+    done
 }
 
 want_build_std_crates() {
