@@ -1,6 +1,7 @@
 //! The members of an `Arch` impl that are the same on every bare-metal arch: the report state,
-//! the reschedule through the shared scheduler, and the spin-loop hint. Where the count lives,
-//! interrupt masking, the clock and the console stay with each arch.
+//! the reschedule through the shared scheduler, the console through the shared writer, and the
+//! spin-loop hint. Where the count lives, interrupt masking, the clock and the console device
+//! stay with each arch.
 
 use mightfault_core::DebugState;
 
@@ -8,12 +9,17 @@ use mightfault_core::DebugState;
 pub(crate) static DEBUG_STATE: DebugState = DebugState::new();
 
 /// Expands, inside a bare-metal arch's `unsafe impl Arch`, to its `preempt_schedule` (the
-/// shared scheduler's), `cpu_relax` (the compiler's spin-loop hint: `pause` on x86_64, nothing
-/// or a no-op hint elsewhere) and `debug_state` ([`DEBUG_STATE`]).
+/// shared scheduler's), `console_write` (the shared console's locked write to the arch's
+/// `ConsoleDevice`), `cpu_relax` (the compiler's spin-loop hint: `pause` on x86_64, nothing or a
+/// no-op hint elsewhere) and `debug_state` ([`DEBUG_STATE`]).
 macro_rules! bare_metal_arch_common {
     () => {
         fn preempt_schedule() {
             $crate::sched::preempt_schedule::<Self>();
+        }
+
+        fn console_write(text: &str) {
+            $crate::console::write::<Self>(text);
         }
 
         #[inline(always)]

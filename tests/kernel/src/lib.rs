@@ -10,6 +10,9 @@
 //! trait that each arch implements, or as a macro where the arch's own impl must sit around it:
 //! - `sched`: the scheduler, with the tests' steering (`SchedHooks`);
 //! - `user_area`: the tests' user pages, their page-in and direct access (`UserAreaHooks`);
+//! - `console`: the console lock and its write paths, over the arch's device (`ConsoleDevice`);
+//! - `oops`: the oops that ends the run, around the arch's register block;
+//! - `online_cpus`: how many cpus are up, and the boot cpu's wait for each one it starts;
 //! - `extable`: this kernel's exception table (the library's `ExceptionTable`);
 //! - `arch_common`: the `Arch` members that do not differ.
 //!
@@ -24,7 +27,13 @@
 #[macro_use]
 mod arch_common;
 #[cfg(target_os = "none")]
+pub mod console;
+#[cfg(target_os = "none")]
 pub mod extable;
+#[cfg(target_os = "none")]
+pub mod online_cpus;
+#[cfg(target_os = "none")]
+pub mod oops;
 #[cfg(target_os = "none")]
 pub mod sched;
 #[cfg(target_os = "none")]

@@ -17,8 +17,8 @@ use super::cpu::{self, MSR_DR, MSR_EE, MSR_IR, MSR_RI};
 use super::layout::KERNEL_BASE;
 use super::paca::{paca, PACA_SIZE};
 use super::{mmu, smp, trap, xics, Ppc64};
-use crate::extable;
 use crate::sched;
+use crate::{extable, online_cpus};
 
 /// Size of each cpu's boot (idle) stack.
 pub const BOOT_STACK_SIZE: usize = 64 * 1024;
@@ -145,6 +145,6 @@ extern "C" fn mf_ppc_secondary_main(cpu: usize) -> ! {
         mmu::activate_this_cpu();
         xics::init_this_cpu();
     }
-    smp::report_online();
+    online_cpus::mark_online(cpu);
     sched::idle_loop::<Ppc64>()
 }

@@ -45,9 +45,9 @@ use mightfault_core::{Arch, IrqFlags, TaskContext};
 
 use layout::USER_LIMIT as KERNEL_USER_LIMIT;
 
+pub use crate::online_cpus::nr_cpus;
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
-pub use smp::nr_cpus;
 
 /// The powerpc64 machine. A zero-sized type: the machine is implicit, as it is for kernel code.
 pub struct Ppc64;
@@ -115,10 +115,6 @@ unsafe impl Arch for Ppc64 {
         // cannot move accesses across it, and it emits nothing; LLVM would emit a `sync` for a
         // compiler fence on this target.
         unsafe { core::arch::asm!("", options(nostack, preserves_flags)) }
-    }
-
-    fn console_write(text: &str) {
-        console::write(text);
     }
 
     bare_metal_arch_common!();

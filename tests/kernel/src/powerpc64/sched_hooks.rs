@@ -1,7 +1,7 @@
 //! The powerpc64 half of the portable scheduler (`crate::sched`): the current-task pointer in
 //! the PACA, the stack switch of `context.rs`, XICS IPIs and H_CEDE.
 
-use super::{context, cpu, exit, paca, smp, xics, Ppc64};
+use super::{context, cpu, exit, paca, xics, Ppc64};
 use crate::sched::{SchedHooks, Task};
 
 // SAFETY: current() reads what set_current() stored in this cpu's PACA; the stack switch saves
@@ -9,7 +9,7 @@ use crate::sched::{SchedHooks, Task};
 // switch itself; r2 and r13 are never task state).
 unsafe impl SchedHooks for Ppc64 {
     fn nr_cpus() -> u32 {
-        smp::nr_cpus()
+        crate::online_cpus::nr_cpus()
     }
 
     unsafe fn install_cpu(cpu: usize, idle: &'static Task) {

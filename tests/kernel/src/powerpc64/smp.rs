@@ -7,12 +7,12 @@
 //! interrupt server number is its id; the boot cpu waits for it to report in before going on.
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicU32, Ordering};
 
 use super::boot::BOOT_STACK_SIZE;
 use super::layout::virt_to_phys;
 use super::paca::paca;
 use super::rtas;
+use crate::online_cpus::{nr_cpus, wait_online};
 use crate::sched::MAX_CPUS;
 
 /// Highest hypervisor cpu id probed.
@@ -25,11 +25,6 @@ struct Stacks(UnsafeCell<[[u8; BOOT_STACK_SIZE]; MAX_CPUS]>);
 unsafe impl Sync for Stacks {}
 
 static STACKS: Stacks = Stacks(UnsafeCell::new([[0; BOOT_STACK_SIZE]; MAX_CPUS]));
-
-/// Cpus that finished bring-up (the boot cpu counts from the start).
-static ONLINE: AtomicU32 = AtomicU32::new(1);
-/// Cpus brought up (settled once the boot cpu is done starting them).
-static NR_CPUS: AtomicU32 = AtomicU32::new(1);
 
 extern "C" {
     static mut mf_ppc_stack_tops: [usize; MAX_CPUS];
@@ -50,8 +45,8 @@ pub fn stack_bottom(cpu: usize) -> usize {
 /// Never sleeps (spins while a cpu comes up); boot, once.
 pub fn start_secondaries() -> u32 {
     let entry = virt_to_phys(mf_ppc_secondary_entry as *const () as usize) as u32;
-    let mut next = 1usize;
     for hw_id in 1..MAX_HW_ID {
+        let next = nr_cpus() as usize;
         if next == MAX_CPUS {
             break;
         }
@@ -65,27 +60,11 @@ pub fn start_secondaries() -> u32 {
         if status != 0 {
             continue;
         }
-        next += 1;
-        while ONLINE.load(Ordering::Acquire) < next as u32 {
-            core::hint::spin_loop();
+        // No deadline: a cpu that start-cpu accepted comes up (the run's own timeout catches
+        // one that hangs on the way).
+        if !wait_online(next, || false) {
+            break;
         }
     }
-    NR_CPUS.store(next as u32, Ordering::Release);
-    next as u32
-}
-
-/// A started cpu reports that it finished bring-up.
-///
-/// # Context
-/// Never sleeps; the end of a cpu's bring-up.
-pub fn report_online() {
-    ONLINE.fetch_add(1, Ordering::Release);
-}
-
-/// Number of cpus brought up.
-///
-/// # Context
-/// Never sleeps; any context.
-pub fn nr_cpus() -> u32 {
-    NR_CPUS.load(Ordering::Acquire)
+    nr_cpus()
 }

@@ -14,13 +14,11 @@
 //! Every exception not handled below prints an oops with the registers and ends the run.
 
 use core::arch::global_asm;
-use core::fmt::Write;
 use core::mem::offset_of;
 
-use super::console::ForcedWriter;
 use super::layout::{phys_to_virt, virt_to_phys};
-use super::paca::{cpu_id, PACA_KMSR, PACA_R11, PACA_R12, PACA_SRR0, PACA_SRR1, PACA_TRAP};
-use super::{cpu, exit, fault, xics};
+use super::paca::{PACA_KMSR, PACA_R11, PACA_R12, PACA_SRR0, PACA_SRR1, PACA_TRAP};
+use super::{cpu, fault, xics, Ppc64};
 
 /// The registers of an interrupted context.
 #[repr(C)]
@@ -262,30 +260,25 @@ fn vector_name(trap: u64) -> &'static str {
 /// # Context
 /// Never returns; exception context.
 pub fn oops(frame: &TrapFrame, what: &str, address: Option<u64>) -> ! {
-    let mut out = ForcedWriter;
-    let _ = write!(
-        out,
-        "Oops: {what} (vector {:#x}) on CPU#{}\n\
-         NIP: {:#018x} LR: {:#018x} CTR: {:#018x}\n\
-         MSR: {:#018x} CR: {:08x} XER: {:08x}\n",
-        frame.trap,
-        cpu_id(),
-        frame.nip,
-        frame.lr,
-        frame.ctr,
-        frame.msr,
-        frame.cr,
-        frame.xer,
-    );
-    if let Some(address) = address {
-        let _ = writeln!(out, "DAR: {address:#018x} DSISR: {:08x}", frame.dsisr);
-    }
-    for row in 0..8 {
-        let _ = write!(out, "GPR{:02}:", row * 4);
-        for reg in &frame.gpr[row * 4..row * 4 + 4] {
-            let _ = write!(out, " {reg:016x}");
+    crate::oops::oops::<Ppc64>(format_args!("{what} (vector {:#x})", frame.trap), |out| {
+        // `cargo xtask qemu` reads the code addresses after `NIP:` and `LR:`
+        // (ci/xtask/src/config.rs).
+        write!(
+            out,
+            "NIP: {:#018x} LR: {:#018x} CTR: {:#018x}\n\
+             MSR: {:#018x} CR: {:08x} XER: {:08x}\n",
+            frame.nip, frame.lr, frame.ctr, frame.msr, frame.cr, frame.xer,
+        )?;
+        if let Some(address) = address {
+            writeln!(out, "DAR: {address:#018x} DSISR: {:08x}", frame.dsisr)?;
         }
-        let _ = writeln!(out);
-    }
-    exit::exit(false)
+        for (row, gprs) in frame.gpr.chunks(4).enumerate() {
+            write!(out, "GPR{:02}:", row * 4)?;
+            for gpr in gprs {
+                write!(out, " {gpr:016x}")?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    })
 }

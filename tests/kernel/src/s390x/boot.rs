@@ -28,7 +28,8 @@ use crate::sched;
 /// Never returns; boot.
 #[no_mangle]
 extern "C" fn mf_s390_boot_main() -> ! {
-    // SAFETY: each step runs once on the boot cpu, interrupts masked, in the order each needs.
+    // SAFETY: each step runs once on the boot cpu, interrupts masked, in the order each needs
+    // (the console before anything prints, and before other cpus run).
     let entries = unsafe {
         vectors::install(lowcore::this_cpu_base(), Restart::Unexpected);
         sched::init_cpu::<S390>(0, addr_of!(mf_boot_stack_bottom) as usize);

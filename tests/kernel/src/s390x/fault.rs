@@ -25,7 +25,8 @@ use mightfault_arch::s390x::fault::{
 
 use super::layout::USER_LIMIT;
 use super::trap::{oops, TrapFrame};
-use super::{sclp, S390};
+use super::S390;
+use crate::console::ForcedWriter;
 use crate::extable::EXTABLE;
 use crate::user_area;
 
@@ -58,7 +59,7 @@ pub fn program_check(frame: &mut TrapFrame) {
         FaultVerdict::Retry => frame.psw_addr = insn as u64,
         FaultVerdict::Fixup(entry) => frame.psw_addr = entry.fixup_addr() as u64,
         FaultVerdict::Oops => {
-            let mut out = sclp::ForcedWriter;
+            let mut out = ForcedWriter::<S390>::new();
             let what = if check.is_protection() {
                 "write to a read-only page"
             } else {

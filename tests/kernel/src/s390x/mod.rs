@@ -40,9 +40,9 @@ use crate::sched::SchedHooks;
 
 use layout::USER_LIMIT as KERNEL_USER_LIMIT;
 
+pub use crate::online_cpus::nr_cpus;
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
-pub use smp::nr_cpus;
 
 /// The s390x machine. A zero-sized type: the machine is implicit, as it is for kernel code.
 pub struct S390;
@@ -97,10 +97,6 @@ unsafe impl Arch for S390 {
     fn now_ns() -> u64 {
         // TOD bit 51 is one microsecond: ns = tod * 1000 / 4096.
         (u128::from(cpu::tod()) * 125 / 512) as u64
-    }
-
-    fn console_write(text: &str) {
-        sclp::write(text);
     }
 
     bare_metal_arch_common!();

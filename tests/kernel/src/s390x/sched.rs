@@ -19,7 +19,7 @@ const SWITCH_R14: usize = 8;
 // every register the s390x ABI has a callee preserve (soft-float: no floating-point registers).
 unsafe impl SchedHooks for S390 {
     fn nr_cpus() -> u32 {
-        smp::nr_cpus()
+        crate::online_cpus::nr_cpus()
     }
 
     unsafe fn install_cpu(cpu: usize, idle: &'static Task) {

@@ -1,4 +1,5 @@
-//! The console: the SCLP's ASCII console event (type 0x1a) through the service call.
+//! The console device: the SCLP's ASCII console event (type 0x1a) through the service call. The
+//! lock and the write paths are the shared `crate::console`'s.
 //!
 //! At boot a Write Event Mask tells the SCLP that we send (and accept) ASCII console events;
 //! each write is then one Write Event Data with the text as one event. QEMU completes a service
@@ -8,10 +9,10 @@
 
 use core::arch::asm;
 use core::cell::UnsafeCell;
-use core::fmt;
 
-use super::cpu::{irq_restore, irq_save};
 use super::layout::virt_to_phys;
+use super::S390;
+use crate::console::ConsoleDevice;
 
 const SCLP_WRITE_EVENT_MASK: u32 = 0x0078_0005;
 const SCLP_WRITE_EVENT_DATA: u32 = 0x0076_0005;
@@ -29,14 +30,14 @@ const CHUNK: usize = SCCB_SIZE - SCCB_HEADER - EVENT_HEADER;
 #[repr(C, align(4096))]
 struct Sccb(UnsafeCell<[u8; SCCB_SIZE]>);
 
-// SAFETY: each block is used under its lock (or, for the forced writer, by the one cpu that
-// ends the run).
+// SAFETY: SCCB is used under the console lock (and by `init` before anything else prints);
+// FORCED_SCCB only by the forced path, under the lock unless the lock could not be had.
 unsafe impl Sync for Sccb {}
 
 static SCCB: Sccb = Sccb(UnsafeCell::new([0; SCCB_SIZE]));
-/// A second block for the oops path, which must not wait for a lock a dying cpu may hold.
+/// A second block for the oops path, which may write while another cpu still owns SCCB (the
+/// console lock could not be had).
 static FORCED_SCCB: Sccb = Sccb(UnsafeCell::new([0; SCCB_SIZE]));
-static LOCK: spin::Mutex<()> = spin::Mutex::new(());
 
 fn put_u16(block: &mut [u8], at: usize, value: u16) {
     block[at..at + 2].copy_from_slice(&value.to_be_bytes());
@@ -70,11 +71,14 @@ fn service_call(command: u32, sccb: &Sccb) -> u32 {
 
 /// Enables the ASCII console events.
 ///
+/// # Safety
+/// Once, on the boot cpu, before any output and before other cpus run: it fills the control
+/// block that [`ConsoleDevice::put`] uses under the console lock, without that lock.
+///
 /// # Context
-/// Never sleeps; boot, once, before any output.
-pub fn init() {
-    let _guard = LOCK.lock();
-    // SAFETY: the lock is held; nothing else uses the block.
+/// Never sleeps; boot.
+pub unsafe fn init() {
+    // SAFETY: the caller's contract: nothing else uses the block yet.
     let block = unsafe { &mut *SCCB.0.get() };
     block.fill(0);
     let mask_len = 4usize;
@@ -90,7 +94,9 @@ pub fn init() {
 
 fn write_with(sccb: &Sccb, text: &str) {
     for chunk in text.as_bytes().chunks(CHUNK) {
-        // SAFETY: the caller owns the block (its lock, or the forced path).
+        // SAFETY: `put` holds the console lock, the only way to SCCB after `init`;
+        // FORCED_SCCB is the forced path's, which holds the lock too unless it waited it out
+        // (a crash: the run is ending).
         let block = unsafe { &mut *sccb.0.get() };
         let event_len = EVENT_HEADER + chunk.len();
         block[..SCCB_HEADER + EVENT_HEADER].fill(0);
@@ -103,25 +109,12 @@ fn write_with(sccb: &Sccb, text: &str) {
     }
 }
 
-/// Writes `text` to the console as one unit (no other cpu's text interleaves).
-///
-/// # Context
-/// Never sleeps; any context (interrupts are masked while the lock is held).
-pub fn write(text: &str) {
-    let flags = irq_save();
-    {
-        let _guard = LOCK.lock();
+impl ConsoleDevice for S390 {
+    fn put(text: &str) {
         write_with(&SCCB, text);
     }
-    irq_restore(flags);
-}
 
-/// A writer for the oops path: uses its own control block and never waits for the lock.
-pub struct ForcedWriter;
-
-impl fmt::Write for ForcedWriter {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
+    fn put_forced(text: &str) {
         write_with(&FORCED_SCCB, text);
-        Ok(())
     }
 }

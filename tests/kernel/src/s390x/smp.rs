@@ -10,7 +10,7 @@
 //! The rescheduling IPI is the emergency signal (external interruption 0x1201).
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU16, Ordering};
 
 use super::cpu::{sigp, store_cregs, SigpOrder, SIGP_NOT_OPERATIONAL};
 use super::entry::ABI_SAVE_AREA;
@@ -18,6 +18,7 @@ use super::layout::virt_to_phys;
 use super::lowcore::{self as lc, Lowcore, LOWCORE_SIZE};
 use super::vectors::{self, Restart};
 use super::S390;
+use crate::online_cpus::{mark_online, nr_cpus, wait_online};
 use crate::sched::{self, MAX_CPUS};
 
 const STACK_SIZE: usize = 64 * 1024;
@@ -37,18 +38,8 @@ static PREFIX_AREAS: [PrefixArea; MAX_CPUS] =
     [const { PrefixArea(UnsafeCell::new(Lowcore([0; LOWCORE_SIZE]))) }; MAX_CPUS];
 static STACKS: [Stack; MAX_CPUS] = [const { Stack(UnsafeCell::new([0; STACK_SIZE])) }; MAX_CPUS];
 
-static NR_CPUS: AtomicU32 = AtomicU32::new(1);
-static STARTED: AtomicU32 = AtomicU32::new(0);
 /// How many cpu addresses exist (for stopping them all at exit).
 static ADDRESSES: AtomicU16 = AtomicU16::new(1);
-
-/// Number of cpus online.
-///
-/// # Context
-/// Never sleeps; any context.
-pub fn nr_cpus() -> u32 {
-    NR_CPUS.load(Ordering::Acquire)
-}
 
 /// Number of cpu addresses found at bring-up (stopped ones included).
 ///
@@ -86,10 +77,11 @@ pub unsafe fn start_secondaries() -> u32 {
             let _ = sigp(addr, SigpOrder::SetPrefix, virt_to_phys(base) as u64);
             let _ = sigp(addr, SigpOrder::Restart, 0);
         }
-        while STARTED.load(Ordering::Acquire) < cpu as u32 {
-            core::hint::spin_loop();
+        // No deadline: a cpu that accepted the restart order comes up (the run's own timeout
+        // catches one that hangs on the way).
+        if !wait_online(cpu, || false) {
+            break;
         }
-        NR_CPUS.store(cpu as u32 + 1, Ordering::Release);
     }
     nr_cpus()
 }
@@ -104,7 +96,7 @@ extern "C" fn mf_s390_secondary_main() -> ! {
     let stack_bottom = STACKS[cpu].0.get() as usize;
     // SAFETY: once, on this cpu, before anything reads its per-cpu fields.
     unsafe { sched::init_cpu::<S390>(cpu, stack_bottom) };
-    STARTED.fetch_add(1, Ordering::Release);
+    mark_online(cpu);
     sched::idle_loop::<S390>()
 }
 

@@ -1,13 +1,10 @@
 //! What happens after an interruption stub: the saved state, the dispatch by class, and the
 //! oops that ends the run on an interruption nobody handles.
 
-use core::fmt::Write;
-
 use mightfault_core::preempt::{hardirq_enter, hardirq_exit};
-use mightfault_core::Arch;
 
 use super::cpu::PSW_WAIT;
-use super::{exit, fault, sclp, S390};
+use super::{fault, S390};
 
 /// The interruption classes, numbered so that `RESTART_OLD_PSW + 16 * class` is the class's old
 /// PSW slot (the fatal stub relies on it).
@@ -98,38 +95,35 @@ fn external(frame: &mut TrapFrame) {
 /// # Context
 /// Never returns; any context.
 pub fn oops(frame: &TrapFrame, what: &str) -> ! {
-    let mut out = sclp::ForcedWriter;
-    let _ = write!(out, "Oops: {what} on CPU#{}", S390::cpu_id());
-    let _ = match frame.class {
-        c if c == TrapClass::Program as u64 => writeln!(
-            out,
+    let detail = match frame.class {
+        c if c == TrapClass::Program as u64 => format_args!(
             " (code {:#06x}, ilc {}, teid {:#018x})",
             frame.pgm_code, frame.pgm_ilc, frame.teid
         ),
         c if c == TrapClass::External as u64 => {
-            writeln!(out, " (external code {:#06x})", frame.ext_code)
+            format_args!(" (external code {:#06x})", frame.ext_code)
         }
-        _ => writeln!(out),
+        _ => format_args!(""),
     };
-    let _ = writeln!(
-        out,
-        "Krnl PSW : {:016x} {:016x}",
-        frame.psw_mask, frame.psw_addr
-    );
-    for row in 0..4 {
-        let _ = write!(
+    crate::oops::oops::<S390>(format_args!("{what}{detail}"), |out| {
+        // `cargo xtask qemu` reads the code address as the second word after `Krnl PSW :`
+        // (ci/xtask/src/config.rs).
+        writeln!(
             out,
-            "{}",
-            if row == 0 {
+            "Krnl PSW : {:016x} {:016x}",
+            frame.psw_mask, frame.psw_addr
+        )?;
+        for (row, gprs) in frame.gprs.chunks(4).enumerate() {
+            out.write_str(if row == 0 {
                 "Krnl GPRS: "
             } else {
                 "           "
+            })?;
+            for gpr in gprs {
+                write!(out, "{gpr:016x} ")?;
             }
-        );
-        for reg in 0..4 {
-            let _ = write!(out, "{:016x} ", frame.gprs[row * 4 + reg]);
+            out.write_str("\n")?;
         }
-        let _ = out.write_str("\n");
-    }
-    exit(false)
+        Ok(())
+    })
 }

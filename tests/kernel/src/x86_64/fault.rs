@@ -14,7 +14,8 @@ use mightfault_core::fault::Resolution;
 use super::cpu::read_cr2;
 use super::layout::USER_LIMIT;
 use super::trap::{oops, TrapFrame};
-use super::{serial, smap, X86};
+use super::{smap, X86};
+use crate::console::ForcedWriter;
 use crate::extable::EXTABLE;
 use crate::user_area;
 
@@ -50,7 +51,7 @@ pub fn page_fault(frame: &mut TrapFrame) {
 
 fn page_fault_oops(frame: &TrapFrame, address: u64, smap_violation: bool) -> ! {
     let error = frame.error;
-    let mut out = serial::ForcedWriter;
+    let mut out = ForcedWriter::<X86>::new();
     let _ = write!(
         out,
         "BUG: unable to handle page fault for address: {address:#018x}\n\

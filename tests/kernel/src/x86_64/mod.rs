@@ -42,10 +42,10 @@ use mightfault_core::{Arch, IrqFlags, TaskContext};
 
 use layout::USER_LIMIT as KERNEL_USER_LIMIT;
 
+pub use crate::online_cpus::nr_cpus;
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
 pub use smap::{smap_enabled, smap_probe_plain_read, smep_enabled};
-pub use smp::nr_cpus;
 
 /// The x86_64 machine. A zero-sized type: the machine is implicit, as it is for kernel code.
 pub struct X86;
@@ -98,10 +98,6 @@ unsafe impl Arch for X86 {
     #[inline]
     fn now_ns() -> u64 {
         clock::now_ns()
-    }
-
-    fn console_write(text: &str) {
-        serial::write(text);
     }
 
     bare_metal_arch_common!();

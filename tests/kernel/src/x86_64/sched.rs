@@ -13,7 +13,7 @@ use super::{apic, context, cpu, exit, percpu, smp, X86};
 // pointer; `context::switch` saves and restores every callee-saved register of the SysV ABI.
 unsafe impl SchedHooks for X86 {
     fn nr_cpus() -> u32 {
-        smp::nr_cpus()
+        crate::online_cpus::nr_cpus()
     }
 
     unsafe fn install_cpu(cpu: usize, idle: &'static Task) {

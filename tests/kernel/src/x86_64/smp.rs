@@ -11,10 +11,12 @@
 use core::arch::global_asm;
 use core::cell::UnsafeCell;
 use core::ptr::addr_of;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use super::layout::phys_to_virt;
 use super::percpu::MAX_CPUS;
+use crate::console;
+use crate::online_cpus::{mark_online, nr_cpus, wait_online};
 use crate::sched;
 
 use super::{acpi, apic, clock, gdt, idt, paging, smap, X86};
@@ -113,17 +115,7 @@ unsafe impl Sync for ApStack {}
 static AP_STACKS: [ApStack; MAX_CPUS] =
     [const { ApStack(UnsafeCell::new([0; AP_STACK_SIZE])) }; MAX_CPUS];
 
-static NR_CPUS: AtomicU32 = AtomicU32::new(1);
 static APIC_IDS: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
-static ONLINE: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
-
-/// Number of cpus online (they are numbered 0..n, the boot cpu 0).
-///
-/// # Context
-/// Never sleeps; any context.
-pub fn nr_cpus() -> u32 {
-    NR_CPUS.load(Ordering::Acquire)
-}
 
 /// The APIC id of cpu `cpu`.
 ///
@@ -153,13 +145,12 @@ fn set_trampoline_word(word: *const u8, value: u64) {
 pub unsafe fn start_aps(rsdp_paddr: u64) -> u32 {
     let boot_apic_id = apic::id();
     APIC_IDS[0].store(boot_apic_id, Ordering::Relaxed);
-    ONLINE[0].store(true, Ordering::Release);
     let Some(list) = acpi::cpus(rsdp_paddr) else {
-        super::serial::write("x86_64: no ACPI MADT found, running on the boot cpu only\n");
+        console::write::<X86>("x86_64: no ACPI MADT found, running on the boot cpu only\n");
         return nr_cpus();
     };
     if list.dropped > 0 {
-        super::serial::write("x86_64: more cpus than MAX_CPUS; the extra ones stay offline\n");
+        console::write::<X86>("x86_64: more cpus than MAX_CPUS; the extra ones stay offline\n");
     }
 
     let start = addr_of!(mf_ap_trampoline_start) as usize;
@@ -190,14 +181,10 @@ pub unsafe fn start_aps(rsdp_paddr: u64) -> u32 {
         apic::send_startup(id, page);
 
         let deadline = clock::now_ns() + 1_000_000_000;
-        while !ONLINE[cpu].load(Ordering::Acquire) && clock::now_ns() < deadline {
-            core::hint::spin_loop();
-        }
-        if !ONLINE[cpu].load(Ordering::Acquire) {
-            super::serial::write("x86_64: an application processor did not come up\n");
+        if !wait_online(cpu, || clock::now_ns() >= deadline) {
+            console::write::<X86>("x86_64: an application processor did not come up\n");
             break;
         }
-        NR_CPUS.store(cpu as u32 + 1, Ordering::Release);
     }
     nr_cpus()
 }
@@ -220,6 +207,6 @@ extern "C" fn mf_ap_main(cpu: u64) -> ! {
         smap::enable_this_cpu();
         apic::init_this_cpu();
     }
-    ONLINE[cpu].store(true, Ordering::Release);
+    mark_online(cpu);
     sched::idle_loop::<X86>()
 }

@@ -11,7 +11,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use super::apic::{self, VECTOR_TLB_FLUSH};
 use super::cpu::{irq_restore, irq_save, irqs_disabled, read_cr3, write_cr3};
 use super::percpu::{cpu_id, MAX_CPUS};
-use super::{clock, serial, smp};
+use super::{clock, smp, X86};
+use crate::{console, online_cpus};
 
 static PENDING: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
 
@@ -36,7 +37,7 @@ pub fn flush_user_all_cpus() {
     let flags = irq_save();
     let me = cpu_id() as usize;
     flush_local();
-    let online = smp::nr_cpus() as usize;
+    let online = online_cpus::nr_cpus() as usize;
     for cpu in (0..online).filter(|&cpu| cpu != me) {
         PENDING[cpu].store(true, Ordering::Release);
         apic::send_ipi(smp::apic_id(cpu), VECTOR_TLB_FLUSH);
@@ -47,7 +48,7 @@ pub fn flush_user_all_cpus() {
     for cpu in (0..online).filter(|&cpu| cpu != me) {
         while PENDING[cpu].load(Ordering::Acquire) {
             if !warned && clock::now_ns().wrapping_sub(start) > 1_000_000_000 {
-                serial::write("x86_64: TLB shootdown waiting more than 1 s for a cpu\n");
+                console::write::<X86>("x86_64: TLB shootdown waiting more than 1 s for a cpu\n");
                 warned = true;
             }
             core::hint::spin_loop();

@@ -1,12 +1,10 @@
 //! What happens after an entry stub: the saved registers, the dispatch by vector, and the oops
 //! that ends the run on a fault nobody handles.
 
-use core::fmt::Write;
-
 use mightfault_core::preempt::{hardirq_enter, hardirq_exit};
 
 use super::apic::{self, VECTOR_RESCHED, VECTOR_SPURIOUS, VECTOR_TLB_FLUSH};
-use super::{cpu, exit, fault, percpu, serial, tlb, X86};
+use super::{cpu, fault, tlb, X86};
 
 /// The registers as the entry stub saved them: general registers (pushed by the stub, `rax`
 /// first), the vector and error code, then the cpu's own interrupt frame.
@@ -113,86 +111,55 @@ pub fn exception_name(vector: u8) -> &'static str {
         .unwrap_or("unexpected interrupt")
 }
 
-/// A fixed buffer that collects an oops so it reaches the console as one piece.
-struct OopsBuffer {
-    len: usize,
-    bytes: [u8; 2048],
-}
-
-impl Write for OopsBuffer {
-    fn write_str(&mut self, text: &str) -> core::fmt::Result {
-        let take = text.len().min(self.bytes.len() - self.len);
-        self.bytes[self.len..self.len + take].copy_from_slice(&text.as_bytes()[..take]);
-        self.len += take;
-        Ok(())
-    }
-}
-
-/// Prints an oops for `frame` (what happened, the registers, the cpu and task) and ends the run
-/// with a failure status.
+/// Prints an oops for `frame` (what happened, then the registers) and ends the run with a
+/// failure status.
 ///
 /// # Context
 /// Never returns; any context, interrupts masked.
 pub fn oops(frame: &TrapFrame, what: &str, fault_address: Option<u64>) -> ! {
-    cpu::disable_irqs();
-    let mut out = OopsBuffer {
-        len: 0,
-        bytes: [0; 2048],
-    };
-    let task = percpu::current_task_context();
-    // Formatting into the buffer cannot fail; a cut-off oops is still an oops.
-    let _ = write!(
-        out,
-        "Oops: {what} (vector {}), error code {:#x}\n\
-         CPU: {} PID: {} Comm: {} (x86_64)\n\
-         RIP: {:#018x} CS: {:#x} RFLAGS: {:#010x}\n\
-         RSP: {:#018x} SS: {:#x}",
-        frame.vector,
-        frame.error,
-        percpu::cpu_id(),
-        task.pid(),
-        task.name(),
-        frame.rip,
-        frame.cs,
-        frame.rflags,
-        frame.rsp,
-        frame.ss,
-    );
-    if let Some(address) = fault_address {
-        let _ = write!(out, " CR2: {address:#018x}");
-    }
-    let _ = write!(
-        out,
-        "\nRAX: {:#018x} RBX: {:#018x} RCX: {:#018x}\n\
-         RDX: {:#018x} RSI: {:#018x} RDI: {:#018x}\n\
-         RBP: {:#018x} R08: {:#018x} R09: {:#018x}\n\
-         R10: {:#018x} R11: {:#018x} R12: {:#018x}\n\
-         R13: {:#018x} R14: {:#018x} R15: {:#018x}\n\
-         CR0: {:#018x} CR3: {:#018x} CR4: {:#018x}\n\
-         preempt_count: {:#x} pagefault_disabled: {}\n\
-         ---[ end trace ]---\n",
-        frame.rax,
-        frame.rbx,
-        frame.rcx,
-        frame.rdx,
-        frame.rsi,
-        frame.rdi,
-        frame.rbp,
-        frame.r8,
-        frame.r9,
-        frame.r10,
-        frame.r11,
-        frame.r12,
-        frame.r13,
-        frame.r14,
-        frame.r15,
-        cpu::read_cr0(),
-        cpu::read_cr3(),
-        cpu::read_cr4(),
-        percpu::raw_preempt_count(),
-        task.pagefault_disable_depth(),
-    );
-    let text = core::str::from_utf8(&out.bytes[..out.len]).unwrap_or("Oops (unprintable)\n");
-    serial::write_forced(text);
-    exit(false)
+    crate::oops::oops::<X86>(
+        format_args!(
+            "{what} (vector {}), error code {:#x}",
+            frame.vector, frame.error
+        ),
+        |out| {
+            // `cargo xtask qemu` reads the code address after `RIP:` (ci/xtask/src/config.rs).
+            write!(
+                out,
+                "RIP: {:#018x} CS: {:#x} RFLAGS: {:#010x}\n\
+                 RSP: {:#018x} SS: {:#x}",
+                frame.rip, frame.cs, frame.rflags, frame.rsp, frame.ss,
+            )?;
+            if let Some(address) = fault_address {
+                write!(out, " CR2: {address:#018x}")?;
+            }
+            write!(
+                out,
+                "\nRAX: {:#018x} RBX: {:#018x} RCX: {:#018x}\n\
+                 RDX: {:#018x} RSI: {:#018x} RDI: {:#018x}\n\
+                 RBP: {:#018x} R08: {:#018x} R09: {:#018x}\n\
+                 R10: {:#018x} R11: {:#018x} R12: {:#018x}\n\
+                 R13: {:#018x} R14: {:#018x} R15: {:#018x}\n\
+                 CR0: {:#018x} CR3: {:#018x} CR4: {:#018x}\n",
+                frame.rax,
+                frame.rbx,
+                frame.rcx,
+                frame.rdx,
+                frame.rsi,
+                frame.rdi,
+                frame.rbp,
+                frame.r8,
+                frame.r9,
+                frame.r10,
+                frame.r11,
+                frame.r12,
+                frame.r13,
+                frame.r14,
+                frame.r15,
+                cpu::read_cr0(),
+                cpu::read_cr3(),
+                cpu::read_cr4(),
+            )
+        },
+    )
 }

@@ -1,0 +1,118 @@
+//! The oops of the bare-metal images, written once: what every arch prints when a fault or an
+//! interruption nobody handles ends the run, around the register block that only the arch
+//! knows.
+//!
+//! ```text
+//! Oops: <what>
+//! CPU: <n> PID: <pid> Comm: <name> (<Arch::NAME>)
+//! <the arch's register lines>
+//! preempt_count: <hex> pagefault_disabled: <n>
+//! ---[ end trace ]---
+//! ```
+//!
+//! The whole oops is formatted into a fixed buffer first and reaches the console in one forced
+//! write, so another cpu's output cannot land in the middle of it. The register lines are
+//! where `cargo xtask qemu` finds the code addresses it resolves (ci/xtask/src/config.rs):
+//! their format is the arch's and must stay as that file expects.
+
+use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use mightfault_core::preempt::preempt_count;
+use mightfault_core::Arch;
+
+use crate::console::{self, ConsoleDevice};
+use crate::sched::{SchedHooks, MAX_CPUS};
+
+/// Room for the largest oops (powerpc64's, with 32 GPRs, is about 1 KiB): on the stack of the
+/// cpu that crashed, so two cpus may oops at once.
+const OOPS_BUFFER_SIZE: usize = 2048;
+
+/// Which cpus are printing an oops: a fault while formatting one (the current task not set up
+/// yet, say) must end the run rather than recurse.
+static IN_OOPS: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+
+/// A fixed buffer that collects an oops so it reaches the console as one piece. Text that does
+/// not fit is dropped; a cut-off oops is still an oops.
+struct OopsBuffer {
+    len: usize,
+    bytes: [u8; OOPS_BUFFER_SIZE],
+}
+
+impl OopsBuffer {
+    fn text(&self) -> &str {
+        // Only whole characters are ever stored (see `write_str`), so this cannot fail.
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("Oops (unprintable)\n")
+    }
+}
+
+impl Write for OopsBuffer {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let mut take = text.len().min(self.bytes.len() - self.len);
+        // Cut at a character boundary so that the buffer stays UTF-8 (a task name may not be
+        // ASCII).
+        while !text.is_char_boundary(take) {
+            take -= 1;
+        }
+        self.bytes[self.len..self.len + take].copy_from_slice(&text.as_bytes()[..take]);
+        self.len += take;
+        Ok(())
+    }
+}
+
+/// Prints an oops (`what` in the header, then the lines `registers` writes) and ends the run
+/// with failure through the arch's exit.
+///
+/// `what` says what happened, with whatever the arch adds on the same line (a vector, an error
+/// code). `registers` writes the arch's register block, each line ended by `\n`.
+///
+/// # Context
+/// Never returns; any context, typically a fault or interruption handler. Masks interrupts.
+pub fn oops<A: ConsoleDevice + SchedHooks>(
+    what: fmt::Arguments<'_>,
+    registers: impl FnOnce(&mut dyn Write) -> fmt::Result,
+) -> ! {
+    A::local_irq_disable();
+    let cpu = A::cpu_id();
+    let nested = IN_OOPS
+        .get(cpu as usize)
+        .is_some_and(|flag| flag.swap(true, Ordering::Relaxed));
+    if nested {
+        console::write_forced::<A>("Oops: fault while printing an oops; giving up\n");
+        A::exit(false)
+    }
+    let mut out = OopsBuffer {
+        len: 0,
+        bytes: [0; OOPS_BUFFER_SIZE],
+    };
+    // Formatting into the buffer cannot fail (it truncates instead).
+    let _ = format::<A>(&mut out, cpu, what, registers);
+    console::write_forced::<A>(out.text());
+    A::exit(false)
+}
+
+/// The oops text: the header, the arch's registers, the trailer.
+fn format<A: Arch>(
+    out: &mut OopsBuffer,
+    cpu: u32,
+    what: fmt::Arguments<'_>,
+    registers: impl FnOnce(&mut dyn Write) -> fmt::Result,
+) -> fmt::Result {
+    let task = A::current_task();
+    writeln!(out, "Oops: {what}")?;
+    writeln!(
+        out,
+        "CPU: {cpu} PID: {} Comm: {} ({})",
+        task.pid(),
+        task.name(),
+        A::NAME
+    )?;
+    registers(out)?;
+    writeln!(
+        out,
+        "preempt_count: {:#x} pagefault_disabled: {}",
+        preempt_count::<A>(),
+        task.pagefault_disable_depth()
+    )?;
+    out.write_str("---[ end trace ]---\n")
+}
