@@ -26,6 +26,7 @@ mod asm_macros;
 pub mod boot;
 pub mod console;
 pub mod context;
+pub mod contract;
 pub mod cpu;
 pub mod exit;
 pub mod fault;
@@ -40,84 +41,9 @@ pub mod trap;
 pub mod user_pages;
 pub mod xics;
 
-use mightfault_core::preempt_count::TaskPreemptCount;
-use mightfault_core::{Arch, IrqFlags, TaskContext};
-
-use layout::USER_LIMIT as KERNEL_USER_LIMIT;
-
 pub use crate::online_cpus::nr_cpus;
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
 
 /// The powerpc64 machine. A zero-sized type: the machine is implicit, as it is for kernel code.
 pub struct Ppc64;
-
-/// Time base ticks per second on QEMU's pseries machine (fixed by QEMU, not read from the
-/// device tree).
-const TB_HZ: u64 = 512_000_000;
-
-// SAFETY: current_task() reads the PACA's current pointer, which the scheduler sets to the
-// task it switches to before the switch and which stays valid while that task can run (tasks
-// live in static slots); cpu_id() reads the PACA's number written once at bring-up; the irq
-// functions really clear and restore MSR[EE].
-unsafe impl Arch for Ppc64 {
-    type PreemptCount = TaskPreemptCount<Self>;
-
-    const NAME: &'static str = "powerpc64";
-
-    #[inline(always)]
-    fn current_task() -> &'static TaskContext {
-        paca::current().context()
-    }
-
-    #[inline(always)]
-    fn cpu_id() -> u32 {
-        paca::cpu_id()
-    }
-
-    #[inline(always)]
-    fn irqs_disabled() -> bool {
-        cpu::irqs_disabled()
-    }
-
-    #[inline(always)]
-    fn local_irq_save() -> IrqFlags {
-        IrqFlags::from_raw(cpu::irq_save() as usize)
-    }
-
-    #[inline(always)]
-    fn local_irq_restore(flags: IrqFlags) {
-        cpu::irq_restore(flags.raw() as u64)
-    }
-
-    #[inline(always)]
-    fn local_irq_enable() {
-        // SAFETY: the Arch functions run only on a cpu that is up (vectors installed, PACA and
-        // interrupt controller set up).
-        unsafe { cpu::enable_irqs() }
-    }
-
-    #[inline(always)]
-    fn local_irq_disable() {
-        cpu::disable_irqs();
-    }
-
-    #[inline]
-    fn now_ns() -> u64 {
-        let tb = cpu::read_tb();
-        // 1e9 / 512e6 = 125 / 64, without overflow for centuries.
-        (tb / TB_HZ) * 1_000_000_000 + (tb % TB_HZ) * 125 / 64
-    }
-
-    #[inline(always)]
-    fn compiler_barrier() {
-        // SAFETY: an empty asm! without `nomem` may read and write any memory, so the compiler
-        // cannot move accesses across it, and it emits nothing; LLVM would emit a `sync` for a
-        // compiler fence on this target.
-        unsafe { core::arch::asm!("", options(nostack, preserves_flags)) }
-    }
-
-    bare_metal_arch_common!();
-}
-
-mightfault_arch::impl_raw_user_access!(unsafe impl for Ppc64, user_limit = KERNEL_USER_LIMIT);

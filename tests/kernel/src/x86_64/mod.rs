@@ -21,6 +21,7 @@ pub mod apic;
 pub mod boot;
 pub mod clock;
 pub mod context;
+pub mod contract;
 pub mod cpu;
 pub mod exit;
 pub mod fault;
@@ -38,10 +39,6 @@ pub mod tlb;
 pub mod trap;
 pub mod user_pages;
 
-use mightfault_core::{Arch, IrqFlags, TaskContext};
-
-use layout::USER_LIMIT as KERNEL_USER_LIMIT;
-
 pub use crate::online_cpus::nr_cpus;
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
@@ -49,58 +46,3 @@ pub use smap::{smap_enabled, smap_probe_plain_read, smep_enabled};
 
 /// The x86_64 machine. A zero-sized type: the machine is implicit, as it is for kernel code.
 pub struct X86;
-
-// SAFETY: current_task() reads the per-cpu current pointer, which the scheduler sets to the task
-// it switches to before the switch and which stays valid while that task can run (tasks live in
-// static slots); cpu_id() reads the per-cpu number written once when the cpu came up; the irq
-// functions really mask interrupts with `cli` and restore RFLAGS with `popfq`.
-unsafe impl Arch for X86 {
-    type PreemptCount = percpu::PerCpuPreemptCount;
-
-    const NAME: &'static str = "x86_64";
-
-    #[inline(always)]
-    fn current_task() -> &'static TaskContext {
-        percpu::current_task_context()
-    }
-
-    #[inline(always)]
-    fn cpu_id() -> u32 {
-        percpu::cpu_id()
-    }
-
-    #[inline(always)]
-    fn irqs_disabled() -> bool {
-        cpu::irqs_disabled()
-    }
-
-    #[inline(always)]
-    fn local_irq_save() -> IrqFlags {
-        IrqFlags::from_raw(cpu::irq_save() as usize)
-    }
-
-    #[inline(always)]
-    fn local_irq_restore(flags: IrqFlags) {
-        cpu::irq_restore(flags.raw() as u64)
-    }
-
-    #[inline(always)]
-    fn local_irq_enable() {
-        // SAFETY: the Arch functions run only on a cpu that is up (IDT loaded, handlers ready).
-        unsafe { cpu::enable_irqs() }
-    }
-
-    #[inline(always)]
-    fn local_irq_disable() {
-        cpu::disable_irqs();
-    }
-
-    #[inline]
-    fn now_ns() -> u64 {
-        clock::now_ns()
-    }
-
-    bare_metal_arch_common!();
-}
-
-mightfault_arch::impl_raw_user_access!(unsafe impl for X86, user_limit = KERNEL_USER_LIMIT);

@@ -6,16 +6,17 @@
 //! GDT/TSS, flush flags) is in arrays indexed by the cpu number, in the module it belongs to.
 //!
 //! The preempt count is the library's `GsPreemptCount` (need-resched folded inverted into bit
-//! 31), placed at this area's `preempt_count` field through [`CountAt`]. The pagefault-disable
-//! counter is not here: it is in the task (`TaskContext`).
+//! 31), placed at this area's `preempt_count` field (`super::contract::CountAt`). The
+//! pagefault-disable counter is not here: it is in the task (`TaskContext`).
 
 use core::cell::UnsafeCell;
 
 use memoffset::offset_of;
 use mightfault_arch::x86_64::percpu as gs;
-use mightfault_arch::x86_64::preempt_count::{GsPreemptCount, PreemptCountOffset, PREEMPT_ENABLED};
+use mightfault_arch::x86_64::preempt_count::PREEMPT_ENABLED;
 use mightfault_core::TaskContext;
 
+use super::contract::PerCpuPreemptCount;
 use super::cpu::{wrmsr, MSR_GS_BASE};
 use crate::sched::Task;
 
@@ -48,7 +49,7 @@ impl PerCpu {
 // immutable memory.
 unsafe impl Sync for PerCpu {}
 
-const OFF_PREEMPT_COUNT: usize = offset_of!(PerCpu, preempt_count);
+pub(super) const OFF_PREEMPT_COUNT: usize = offset_of!(PerCpu, preempt_count);
 const OFF_CPU: usize = offset_of!(PerCpu, cpu);
 const OFF_CURRENT: usize = offset_of!(PerCpu, current);
 
@@ -73,19 +74,6 @@ pub unsafe fn install(cpu: usize, idle: *const Task) {
         wrmsr(MSR_GS_BASE, area as *const PerCpu as u64);
     }
 }
-
-/// Where this kernel keeps the preempt count: the `preempt_count` field of [`PerCpu`].
-pub struct CountAt;
-
-// SAFETY: every cpu's gs points at its PerCpu (install(), before anything else per-cpu), whose
-// preempt_count is a u32 in an UnsafeCell at this offset, initialised to PREEMPT_ENABLED, and
-// changed only through GsPreemptCount.
-unsafe impl PreemptCountOffset for CountAt {
-    const OFFSET: usize = OFF_PREEMPT_COUNT;
-}
-
-/// The per-cpu preempt count of this kernel.
-pub type PerCpuPreemptCount = GsPreemptCount<CountAt>;
 
 /// This cpu's number: one gs-relative load.
 ///
