@@ -14,8 +14,9 @@
 //!
 //! Shared by every arch: the exception-table macros ([`ex_entry!`], [`fixup_begin!`],
 //! [`fixup_end!`], [`linker_ex_table!`]) for the kernel's own `asm!`, the fault decision with
-//! the kernel's resolution step ([`data_fault::decide`]), and [`impl_raw_user_access!`], which
-//! implements `RawUserAccess` for the kernel's type from [`native`]'s accessors.
+//! the kernel's resolution step ([`data_fault::decide`]), [`impl_raw_user_access!`], which
+//! implements `RawUserAccess` for the kernel's type from [`native`]'s accessors, and
+//! [`native_irq_methods!`], the interrupt methods of the kernel's `Arch` impl.
 //!
 //! Each arch module's pure parts (fault classification, register bits) exist on every target;
 //! its instructions only on its own arch, which [`native`] names. PORTING.md in
@@ -103,6 +104,55 @@ macro_rules! impl_raw_user_access {
                 // SAFETY: the trait's contract is the accessor's.
                 unsafe { $crate::native::uaccess::put_user(to, value) }
             }
+        }
+    };
+}
+
+/// Expands, inside a kernel's `unsafe impl Arch`, to the five interrupt methods
+/// (`irqs_disabled`, `local_irq_save`, `local_irq_restore`, `local_irq_enable`,
+/// `local_irq_disable`) from [`native`]'s `irq` module: RFLAGS.IF on x86_64, the PSW system
+/// mask on s390x, MSR\[EE\] on powerpc64, each a compiler barrier.
+///
+/// `local_irq_enable` unmasks interrupts, which is only sound once the cpu can take them (its
+/// vectors and handlers are set up): the `unsafe` in the invocation is the kernel's promise
+/// that no `Arch` method runs on a cpu before that.
+///
+/// ```text
+/// unsafe impl Arch for MyKernel {
+///     mightfault_arch::native_irq_methods!(unsafe);
+///     // current_task, cpu_id, ...
+/// }
+/// ```
+#[macro_export]
+macro_rules! native_irq_methods {
+    (unsafe) => {
+        #[inline(always)]
+        fn irqs_disabled() -> bool {
+            $crate::native::irq::irqs_disabled()
+        }
+
+        #[inline(always)]
+        fn local_irq_save() -> $crate::__private::mightfault_core::IrqFlags {
+            $crate::__private::mightfault_core::IrqFlags::from_raw(
+                $crate::native::irq::irq_save() as usize
+            )
+        }
+
+        #[inline(always)]
+        fn local_irq_restore(flags: $crate::__private::mightfault_core::IrqFlags) {
+            $crate::native::irq::irq_restore(flags.raw() as _)
+        }
+
+        #[inline(always)]
+        fn local_irq_enable() {
+            // SAFETY: the invoker's promise (`native_irq_methods!(unsafe)`): no Arch method
+            // runs on a cpu before it can take interrupts.
+            unsafe { $crate::native::irq::enable_irqs() }
+        }
+
+        #[inline(always)]
+        fn local_irq_disable() {
+            $crate::native::irq::disable_irqs()
         }
     };
 }

@@ -3,7 +3,7 @@
 //! ([`crate::extable`]): `Arch` for [`Ppc64`] over its own per-cpu area, task and clock, and
 //! `RawUserAccess` from the library's accessors. PORTING.md walks through each member.
 
-use mightfault_core::{Arch, IrqFlags, TaskContext};
+use mightfault_core::{Arch, TaskContext};
 
 use super::layout::USER_LIMIT as KERNEL_USER_LIMIT;
 use mightfault_core::preempt_count::TaskPreemptCount;
@@ -33,32 +33,9 @@ unsafe impl Arch for Ppc64 {
         paca::cpu_id()
     }
 
-    #[inline(always)]
-    fn irqs_disabled() -> bool {
-        cpu::irqs_disabled()
-    }
-
-    #[inline(always)]
-    fn local_irq_save() -> IrqFlags {
-        IrqFlags::from_raw(cpu::irq_save() as usize)
-    }
-
-    #[inline(always)]
-    fn local_irq_restore(flags: IrqFlags) {
-        cpu::irq_restore(flags.raw() as u64)
-    }
-
-    #[inline(always)]
-    fn local_irq_enable() {
-        // SAFETY: the Arch functions run only on a cpu that is up (vectors installed, PACA and
-        // interrupt controller set up).
-        unsafe { cpu::enable_irqs() }
-    }
-
-    #[inline(always)]
-    fn local_irq_disable() {
-        cpu::disable_irqs();
-    }
+    // SAFETY: every cpu sets up its vectors and handlers before anything on it can call an
+    // Arch method (boot.rs and smp.rs run the bring-up steps with interrupts masked).
+    mightfault_arch::native_irq_methods!(unsafe);
 
     #[inline]
     fn now_ns() -> u64 {

@@ -3,7 +3,7 @@
 //! ([`crate::extable`]): `Arch` for [`S390`] over its own per-cpu area, task and clock, and
 //! `RawUserAccess` from the library's accessors. PORTING.md walks through each member.
 
-use mightfault_core::{Arch, IrqFlags, TaskContext};
+use mightfault_core::{Arch, TaskContext};
 
 use super::layout::USER_LIMIT as KERNEL_USER_LIMIT;
 use super::{cpu, lowcore, S390};
@@ -28,32 +28,9 @@ unsafe impl Arch for S390 {
         lowcore::cpu_nr()
     }
 
-    #[inline(always)]
-    fn irqs_disabled() -> bool {
-        cpu::irqs_disabled()
-    }
-
-    #[inline(always)]
-    fn local_irq_save() -> IrqFlags {
-        IrqFlags::from_raw(usize::from(cpu::irq_save()))
-    }
-
-    #[inline(always)]
-    fn local_irq_restore(flags: IrqFlags) {
-        cpu::irq_restore(flags.raw() as u8)
-    }
-
-    #[inline(always)]
-    fn local_irq_enable() {
-        // SAFETY: the Arch functions run only on a cpu that is up (its new PSWs and the
-        // external handler's lowcore fields are installed before anything runs on it).
-        unsafe { cpu::enable_irqs() }
-    }
-
-    #[inline(always)]
-    fn local_irq_disable() {
-        cpu::disable_irqs();
-    }
+    // SAFETY: every cpu sets up its vectors and handlers before anything on it can call an
+    // Arch method (boot.rs and smp.rs run the bring-up steps with interrupts masked).
+    mightfault_arch::native_irq_methods!(unsafe);
 
     #[inline]
     fn now_ns() -> u64 {

@@ -4,10 +4,10 @@
 //! `RawUserAccess` from the library's accessors. PORTING.md walks through each member.
 
 use mightfault_arch::x86_64::preempt_count::{GsPreemptCount, PreemptCountOffset};
-use mightfault_core::{Arch, IrqFlags, TaskContext};
+use mightfault_core::{Arch, TaskContext};
 
 use super::layout::USER_LIMIT as KERNEL_USER_LIMIT;
-use super::{clock, cpu, percpu, X86};
+use super::{clock, percpu, X86};
 
 /// Where this kernel keeps the preempt count: the `preempt_count` field of its per-cpu area
 /// ([`percpu::PerCpu`]).
@@ -42,31 +42,9 @@ unsafe impl Arch for X86 {
         percpu::cpu_id()
     }
 
-    #[inline(always)]
-    fn irqs_disabled() -> bool {
-        cpu::irqs_disabled()
-    }
-
-    #[inline(always)]
-    fn local_irq_save() -> IrqFlags {
-        IrqFlags::from_raw(cpu::irq_save() as usize)
-    }
-
-    #[inline(always)]
-    fn local_irq_restore(flags: IrqFlags) {
-        cpu::irq_restore(flags.raw() as u64)
-    }
-
-    #[inline(always)]
-    fn local_irq_enable() {
-        // SAFETY: the Arch functions run only on a cpu that is up (IDT loaded, handlers ready).
-        unsafe { cpu::enable_irqs() }
-    }
-
-    #[inline(always)]
-    fn local_irq_disable() {
-        cpu::disable_irqs();
-    }
+    // SAFETY: every cpu sets up its vectors and handlers before anything on it can call an
+    // Arch method (boot.rs and smp.rs run the bring-up steps with interrupts masked).
+    mightfault_arch::native_irq_methods!(unsafe);
 
     #[inline]
     fn now_ns() -> u64 {
