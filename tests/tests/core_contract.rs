@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use mightfault_core::extable::{self, ExtableEntry};
+use mightfault_core::extable::{self, ExceptionTable, ExtableEntry};
 use mightfault_core::preempt::{hardirq_enter, hardirq_exit};
 use mightfault_core::spinlock::lock_value;
 use mightfault_core::{
@@ -212,4 +212,34 @@ fn extable_sorts_relative_entries_and_finds_them() {
     assert!(extable::search(&table, targets.as_ptr() as usize + 8).is_none());
     // An entry cannot point further than 2 GiB away.
     assert!(!table[0].set(usize::MAX / 2, 0));
+}
+
+#[test]
+fn exception_table_finds_nothing_before_install_and_sorts_at_install() {
+    // 'static entries and targets, as a kernel's linked section is, in one allocation so that
+    // the relative entries reach the targets; leaked so they never move.
+    let image: &'static mut ([ExtableEntry; 4], [u8; 4]) = Box::leak(Box::new((
+        std::array::from_fn(|_| ExtableEntry::empty()),
+        [0u8; 4],
+    )));
+    let (entries, targets) = (&mut image.0, &image.1);
+    for (entry, target) in entries.iter_mut().zip([2usize, 0, 3, 1]) {
+        let insn = &targets[target] as *const u8 as usize;
+        assert!(entry.set(insn, insn + 0x40));
+    }
+    let table = ExceptionTable::new();
+    let first = targets.as_ptr() as usize;
+    assert!(
+        table.search(first).is_none(),
+        "an unsorted table is never searched"
+    );
+    // SAFETY: installed once; nothing else writes the entries afterwards.
+    assert_eq!(unsafe { table.install(entries) }, 4);
+    assert!(extable::is_sorted(table.entries()));
+    for target in targets {
+        let insn = target as *const u8 as usize;
+        let entry = table.search(insn).expect("every instruction has its entry");
+        assert_eq!(entry.fixup_addr(), insn + 0x40);
+    }
+    assert!(table.search(first + 4).is_none());
 }

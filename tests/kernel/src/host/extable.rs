@@ -3,12 +3,12 @@
 //! Hardware backends put an entry beside each user-access instruction. The simulation has no
 //! instructions to point at, so each access site is a static marker, and the table is built
 //! from their addresses at first use with the same relative entries, the same sort and the
-//! same binary search (`mightfault_core::extable`) that the images use.
+//! same `ExceptionTable` (sort at install, binary search) that the images use.
 
 use std::cell::UnsafeCell;
 use std::sync::Once;
 
-use mightfault_core::extable::{self, ExtableEntry};
+use mightfault_core::extable::{ExceptionTable, ExtableEntry};
 
 /// An access site: only its address matters. Each holds a different value so that no two can
 /// be merged into one address.
@@ -51,12 +51,14 @@ pub(crate) fn site_addr(site: &'static Site) -> usize {
     site as *const Site as usize
 }
 
-/// The sorted table, built on first use.
-pub(crate) fn table() -> &'static [ExtableEntry] {
+static EXTABLE: ExceptionTable = ExceptionTable::new();
+
+/// The installed table, built on first use.
+pub(crate) fn table() -> &'static ExceptionTable {
     BUILD.call_once(|| {
-        // SAFETY: inside call_once nobody else can see the table yet (see `Table`).
+        // SAFETY: inside call_once nobody else can see the entries yet (see `Table`).
         let entries = unsafe { &mut *TABLE.0.get() };
-        // Filled in reverse so that the boot-time sort has work to do.
+        // Filled in reverse so that the install's sort has work to do.
         for (entry, site) in entries.iter_mut().zip(COVERED.iter().rev()) {
             let placed = entry.set(site_addr(site), site_addr(&FIXUP));
             assert!(
@@ -64,15 +66,18 @@ pub(crate) fn table() -> &'static [ExtableEntry] {
                 "simulation access sites must lie within 2 GiB of the table"
             );
         }
-        extable::sort(entries);
+        // SAFETY: once, inside call_once: nothing searches the table before it returns, and
+        // the entries are never written again.
+        unsafe { EXTABLE.install(entries) };
     });
-    // SAFETY: after call_once the table is never written again.
-    unsafe { &*TABLE.0.get() }
+    &EXTABLE
 }
 
 /// The fixup address for a faulting site, if the site is a user access.
 pub(crate) fn fixup_for(site: &'static Site) -> Option<usize> {
-    extable::search(table(), site_addr(site)).map(ExtableEntry::fixup_addr)
+    table()
+        .search(site_addr(site))
+        .map(ExtableEntry::fixup_addr)
 }
 
 /// Where every fixup of the simulation lands.
