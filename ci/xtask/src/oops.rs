@@ -236,19 +236,25 @@ mod tests {
 
     /// The s390x oops (tests/kernel/src/s390x/trap.rs).
     const S390_OOPS: &str = "\
-Oops: program check on CPU#0 (code 0x0011, ilc 2, teid 0x0000000000000800)
+Oops: page translation (code 0x0011, ilc 2, teid 0x0000000000000800)
+CPU: 0 PID: 1 Comm: seed (s390x)
 Krnl PSW : 0400000180000000 000000000001b2c4
 Krnl GPRS: 0000000000000000 0000000000000001 00000000000be000 0000000000000000
            0000000000000000 0000000000000000 0000000000000000 0000000000000000
+preempt_count: 0x0 pagefault_disabled: 0
+---[ end trace ]---
 ";
 
     /// The powerpc64 oops (tests/kernel/src/powerpc64/trap.rs).
     const PPC_OOPS: &str = "\
-Oops: data storage (vector 0x300) on CPU#1
+Oops: data storage (vector 0x300)
+CPU: 1 PID: 1 Comm: seed (powerpc64)
 NIP: 0x0000000000412a30 LR: 0x00000000004129f4 CTR: 0x0000000000000000
 MSR: 0x8000000000001032 CR: 28000422 XER: 20000000
 DAR: 0x0000000000000008 DSISR: 40000000
 GPR00: 00000000004129f4 0000000000f0ff00 0000000000438800 0000000000000008
+preempt_count: 0x0 pagefault_disabled: 0
+---[ end trace ]---
 ";
 
     #[test]
