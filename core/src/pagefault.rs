@@ -15,6 +15,19 @@ use crate::preempt::in_atomic;
 /// Disables the sleeping part of page fault handling for the current task: a fault on a user
 /// address is fixed up (the access fails with -EFAULT) instead of being resolved.
 ///
+/// ```
+/// # use minikernel::Mini as MyKernel;
+/// use mightfault_core::{in_atomic, pagefault_disable, pagefault_disabled, pagefault_enable};
+///
+/// pagefault_disable::<MyKernel>();
+/// pagefault_disable::<MyKernel>(); // nests
+/// pagefault_enable::<MyKernel>();
+/// assert!(pagefault_disabled::<MyKernel>());
+/// assert!(!in_atomic::<MyKernel>(), "it does not disable preemption");
+/// pagefault_enable::<MyKernel>();
+/// assert!(!pagefault_disabled::<MyKernel>());
+/// ```
+///
 /// # Context
 /// Never sleeps; any context. Nests; each call needs one [`pagefault_enable`].
 #[inline(always)]

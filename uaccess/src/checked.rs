@@ -7,6 +7,20 @@ use crate::access_ok::access_ok;
 /// Copies `from` to user address `to`; returns the number of bytes not copied (0 on success,
 /// `from.len()` when the range is not a user range).
 ///
+/// ```
+/// # use minikernel::{machine, PageState, PAGE_SIZE, USER_BASE};
+/// # use minikernel::Mini as MyKernel;
+/// use mightfault_uaccess::copy_to_user;
+///
+/// machine().memory().lay_out(&[PageState::Present { writable: true }, PageState::Unmapped]);
+/// assert_eq!(copy_to_user::<MyKernel>(USER_BASE, b"hello"), 0);
+/// // Across the end of the mapped page: the 3 bytes past it are not copied.
+/// assert_eq!(copy_to_user::<MyKernel>(USER_BASE + PAGE_SIZE - 2, b"hello"), 3);
+/// // A kernel address is refused before any access.
+/// let kernel = b"secret".as_ptr() as usize;
+/// assert_eq!(copy_to_user::<MyKernel>(kernel, b"hello"), 5);
+/// ```
+///
 /// # Context
 /// May sleep to page user memory in, unless page faults are disabled (then a fault ends the
 /// copy). Process context; with debug-atomic-sleep, a call in atomic context without
@@ -24,6 +38,19 @@ pub fn copy_to_user<A: RawUserAccess>(to: usize, from: &[u8]) -> usize {
 
 /// Copies from user address `from` into `to`; returns the number of bytes not copied. The part
 /// of `to` that could not be filled is zeroed, so no stale kernel data leaks to the caller.
+///
+/// ```
+/// # use minikernel::{machine, PageState, PAGE_SIZE, USER_BASE};
+/// # use minikernel::Mini as MyKernel;
+/// use mightfault_uaccess::{copy_from_user, copy_to_user};
+///
+/// machine().memory().lay_out(&[PageState::Present { writable: true }, PageState::Unmapped]);
+/// let end = USER_BASE + PAGE_SIZE - 2;
+/// assert_eq!(copy_to_user::<MyKernel>(end, b"ab"), 0);
+/// let mut buf = *b"xxxxx";
+/// assert_eq!(copy_from_user::<MyKernel>(&mut buf, end), 3);
+/// assert_eq!(&buf, b"ab\0\0\0", "the tail that could not be read is zeroed");
+/// ```
 ///
 /// # Context
 /// May sleep to page user memory in, unless page faults are disabled. Process context.
