@@ -5,6 +5,7 @@
 //! here once.
 
 use crate::arch::Arch;
+use crate::might_sleep::might_sleep;
 use crate::pagefault::{faulthandler_disabled, pagefault_disabled};
 use crate::preempt::in_atomic;
 
@@ -36,6 +37,22 @@ pub enum FaultAction {
 /// disabled the access is fixed up without resolving; if only `in_atomic()` disabled it (the
 /// caller forgot pagefault_disable()), a warning is printed once.
 ///
+/// Before `resolve`, the fault runs the might_sleep() check, as Linux's
+/// `do_user_addr_fault()` does before it handles the fault (arch/x86/mm/fault.c: the
+/// `might_sleep()` after a successful `mmap_read_trylock()`, whose blocking fallback
+/// `mmap_read_lock()` has its own). It is needed because `faulthandler_disabled()` only
+/// looks at the counters, so a fault taken with interrupts disabled and the preempt count at
+/// 0 (`__get_user()` under `local_irq_save()`) would otherwise sleep unreported. With
+/// `debug-atomic-sleep` that prints the sleeping-function report (`irqs_disabled(): 1`) before
+/// anything sleeps. The report names the might_sleep() call in this function
+/// (`core/src/fault.rs`), not the accessor: as Linux's names the fault handler's own site
+/// (`arch/x86/mm/fault.c`), because the sleep it warns about is the fault handler's. The
+/// accessor that faulted is the one whose exception-table entry the backend found.
+/// A backend whose fault entry masks interrupts must unmask them before calling this function
+/// when the faulting code had them on (`mightfault_arch::data_fault::decide` does, as Linux's
+/// handler does before its check); otherwise every resolvable fault is reported as
+/// `irqs_disabled(): 1`.
+///
 /// # Context
 /// Called from a page fault handler. Sleeps only inside `resolve`, and calls it only when
 /// `faulthandler_disabled()` is false.
@@ -52,6 +69,8 @@ pub fn handle_user_fault<A: Arch>(
         }
         return FaultAction::Fixup;
     }
+    // From here the fault may sleep: check the context first, as Linux's fault handler does.
+    might_sleep::<A>();
     match resolve() {
         Resolution::Resolved => FaultAction::Retry,
         Resolution::NoMapping => FaultAction::Fixup,

@@ -5,7 +5,7 @@
 //! cannot see a held spinlock.
 
 use core::marker::PhantomData;
-#[cfg(all(feature = "preempt-count", feature = "debug-preempt"))]
+#[cfg(feature = "debug-preempt")]
 use core::panic::Location;
 
 use crate::arch::{Arch, PreemptCountStore};
@@ -83,6 +83,8 @@ pub fn preempt_disable<A: Arch>() {
             return;
         }
         A::PreemptCount::add(PREEMPT_OFFSET);
+        #[cfg(feature = "debug-preempt")]
+        note_preempt_off::<A>(PREEMPT_OFFSET, Location::caller());
     }
     A::compiler_barrier();
 }
@@ -148,13 +150,30 @@ fn preempt_underflow<A: Arch>(at: &'static Location<'static>) -> bool {
     empty
 }
 
+/// Linux's `preempt_latency_start()` under CONFIG_DEBUG_PREEMPT: when the add of `val` just
+/// raised the count from 0 (it now equals `val`), the task remembers `at` as where preemption
+/// was disabled, for the `Preemption disabled at:` line of the sleeping-function report.
+/// Nested disables keep the outermost site, which is the one that explains the atomic context.
+#[cfg(feature = "debug-preempt")]
+#[inline(always)]
+fn note_preempt_off<A: Arch>(val: u32, at: &'static Location<'static>) {
+    if preempt_count::<A>() == val {
+        A::current_task().set_preempt_disable_ip(at);
+    }
+}
+
 /// Enters hard interrupt context; backends call it at the top of an interrupt handler.
+/// With `debug-preempt`, an interrupt that finds the count at 0 records its caller as where
+/// preemption was disabled, as Linux's `preempt_count_add()` does for `irq_enter()`.
 ///
 /// # Context
 /// Never sleeps; interrupt entry only, with interrupts masked.
 #[inline(always)]
+#[track_caller]
 pub fn hardirq_enter<A: Arch>() {
     A::PreemptCount::add(HARDIRQ_OFFSET);
+    #[cfg(feature = "debug-preempt")]
+    note_preempt_off::<A>(HARDIRQ_OFFSET, Location::caller());
     A::compiler_barrier();
 }
 

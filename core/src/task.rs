@@ -5,6 +5,8 @@
 //! [`crate::Arch::current_task`].
 
 use core::cell::Cell;
+#[cfg(feature = "debug-preempt")]
+use core::panic::Location;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 #[cfg(feature = "debug-atomic-sleep")]
@@ -28,6 +30,11 @@ pub struct TaskContext {
     voluntary_switches: AtomicU64,
     #[cfg(feature = "debug-atomic-sleep")]
     held_locks: HeldLocks,
+    /// Where the preempt count was last raised from 0: Linux's `current->preempt_disable_ip`.
+    /// In the task, not per-cpu, as Linux keeps it, so that the report of a task that carries a
+    /// raised count names its own site whichever cpu it is on.
+    #[cfg(feature = "debug-preempt")]
+    preempt_disable_ip: Cell<Option<&'static Location<'static>>>,
 }
 
 // SAFETY: the cells are only written by the task that owns the context while it runs (see the
@@ -59,6 +66,8 @@ impl TaskContext {
             voluntary_switches: AtomicU64::new(0),
             #[cfg(feature = "debug-atomic-sleep")]
             held_locks: HeldLocks::new(),
+            #[cfg(feature = "debug-preempt")]
+            preempt_disable_ip: Cell::new(None),
         }
     }
 
@@ -135,5 +144,24 @@ impl TaskContext {
     #[cfg(feature = "debug-atomic-sleep")]
     pub fn held_locks(&self) -> &HeldLocks {
         &self.held_locks
+    }
+
+    /// Where this task's preempt count was last raised from 0 (by [`crate::preempt_disable`],
+    /// a spinlock or [`crate::preempt::hardirq_enter`]), as Linux's
+    /// `current->preempt_disable_ip`: what the sleeping-function report prints as
+    /// `Preemption disabled at:`. `None` until the first time. It is not cleared when the count
+    /// drops back to 0, as Linux's is not.
+    ///
+    /// # Context
+    /// Never sleeps; any context. Meaningful for the running task.
+    #[cfg(feature = "debug-preempt")]
+    pub fn preempt_disable_ip(&self) -> Option<&'static Location<'static>> {
+        self.preempt_disable_ip.get()
+    }
+
+    #[cfg(feature = "debug-preempt")]
+    #[inline(always)]
+    pub(crate) fn set_preempt_disable_ip(&self, at: &'static Location<'static>) {
+        self.preempt_disable_ip.set(Some(at));
     }
 }

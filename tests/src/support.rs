@@ -26,6 +26,9 @@ macro_rules! check {
 }
 pub(crate) use check;
 
+/// The first words of Linux's sleeping-function report, up to the file:line it names.
+pub(crate) const SLEEP_BUG: &str = "BUG: sleeping function called from invalid context at ";
+
 /// The caller's source location, to compare with the one a report names.
 #[track_caller]
 pub(crate) fn here() -> &'static Location<'static> {

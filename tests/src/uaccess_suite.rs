@@ -1,16 +1,24 @@
 //! The `uaccess` suite: every accessor against every kind of bad input, and the finer points
 //! of their semantics (tail zeroing, in-atomic copies, strings, unchecked variants).
 
-use mightfault_core::{pagefault_disable, pagefault_enable, Efault, RawSpinLock};
+use core::panic::Location;
+
+use mightfault_core::console::capture_start;
+use mightfault_core::{
+    config, pagefault_disable, pagefault_enable, preempt_disable, preempt_enable, Efault,
+    RawSpinLock,
+};
 use mightfault_uaccess::{
-    __clear_user, __copy_from_user, __copy_from_user_inatomic, __copy_to_user, __get_user,
-    __put_user, access_ok, clear_user, copy_from_user, copy_to_user, get_user, put_user,
-    strncpy_from_user, strnlen_user,
+    __clear_user, __copy_from_user, __copy_from_user_inatomic, __copy_to_user,
+    __copy_to_user_inatomic, __get_user, __put_user, access_ok, clear_user, copy_from_user,
+    copy_to_user, get_user, put_user, strncpy_from_user, strnlen_user,
 };
 
 use crate::ktap::{Case, Outcome, Suite};
 use crate::machine::{PageKind, SeedMachine};
-use crate::support::{canary_intact, captured, check, count, kernel_addr, pattern};
+use crate::support::{
+    canary_intact, captured, check, count, here, kernel_addr, names_location, pattern, SLEEP_BUG,
+};
 
 const DATA: [u8; 64] = pattern::<64>(0x23);
 
@@ -68,6 +76,22 @@ impl<M: SeedMachine> Cases<M> {
         Case {
             name: "strnlen_user_semantics",
             run: strnlen_user_semantics::<M>,
+        },
+        Case {
+            name: "checked_accessors_report_at_caller",
+            run: checked_accessors_report_at_caller::<M>,
+        },
+        Case {
+            name: "zero_length_checked_calls",
+            run: zero_length_checked_calls::<M>,
+        },
+        Case {
+            name: "inatomic_copies_do_not_report",
+            run: inatomic_copies_do_not_report::<M>,
+        },
+        Case {
+            name: "strings_longer_than_a_scan_chunk",
+            run: strings_longer_than_a_scan_chunk::<M>,
         },
     ];
 }
@@ -476,5 +500,341 @@ fn strnlen_user_semantics<M: SeedMachine>() -> Outcome {
         "a kernel address"
     );
     check!(M, strnlen_user::<M>(0, 64) == 0, "NULL");
+    Outcome::Pass
+}
+
+/// How many sleeping-function reports one checked call under a spinlock must print here: one
+/// with debug-atomic-sleep, none when legacy-might-fault silences might_fault() in atomic
+/// context.
+fn reports_due_under_spinlock() -> usize {
+    usize::from(config::DEBUG_ATOMIC_SLEEP && !config::LEGACY_MIGHT_FAULT)
+}
+
+/// Runs `call` (one checked accessor) under a fresh spinlock with a fresh report budget, then
+/// checks its report: exactly as many as are due, naming the call site `call` returns (the
+/// accessor's caller, through `#[track_caller]`) and the lock, and with debug-preempt the
+/// lock's site as where preemption was disabled. `call` also says whether its result was right.
+fn one_report_at_caller<M: SeedMachine>(
+    what: &str,
+    call: impl FnOnce() -> (&'static Location<'static>, bool),
+) -> Outcome {
+    let lock = RawSpinLock::new("uaccess_lock");
+    M::debug_state().reset_ratelimit();
+    capture_start::<M>();
+    let (lock_site, guard) = (here(), lock.lock::<M>());
+    let (call_site, result_ok) = call();
+    drop(guard);
+    let (reports, names_call, names_lock, names_preempt_off) = captured::<M, _>(|text| {
+        (
+            count(text, SLEEP_BUG),
+            names_location(text, SLEEP_BUG, call_site),
+            names_location(text, "(uaccess_lock), at: ", lock_site),
+            names_location(text, "Preemption disabled at:\n", lock_site),
+        )
+    });
+    let due = reports_due_under_spinlock();
+    check!(M, result_ok, "{}: wrong result", what);
+    check!(
+        M,
+        reports == due,
+        "{}: {} reports, expected {}",
+        what,
+        reports,
+        due
+    );
+    if due == 1 {
+        check!(
+            M,
+            names_call,
+            "{}: the report must name {}",
+            what,
+            call_site
+        );
+        check!(
+            M,
+            names_lock,
+            "{}: the report must list uaccess_lock taken at {}",
+            what,
+            lock_site
+        );
+        check!(
+            M,
+            names_preempt_off == config::DEBUG_PREEMPT,
+            "{}: `Preemption disabled at:` must name {} exactly with debug-preempt",
+            what,
+            lock_site
+        );
+    }
+    Outcome::Pass
+}
+
+/// Fails the case with `outcome` unless it passed.
+macro_rules! pass_or_return {
+    ($outcome:expr) => {
+        match $outcome {
+            Outcome::Pass => {}
+            other => return other,
+        }
+    };
+}
+
+/// Each of the seven checked accessors, called under a spinlock, on a good user address and
+/// on a kernel address: exactly one report each (none with legacy-might-fault), naming the
+/// caller's file:line, and the bad address still refused in full. might_fault() runs before
+/// access_ok(), so the bug is reported whatever the pointer (Linux's order).
+fn checked_accessors_report_at_caller<M: SeedMachine>() -> Outcome {
+    if !config::DEBUG_ATOMIC_SLEEP {
+        return Outcome::Skip("needs debug-atomic-sleep");
+    }
+    let user = M::map_user_pages(&[PageKind::PresentRw]);
+    let string = user + 64;
+    const LEN: usize = 16;
+    for (addr, good) in [(user, true), (kernel_addr(), false)] {
+        // The string accessors read their own area, which the copies above leave alone.
+        let text = if good { string } else { addr };
+        M::poke_user(string, b"hello\0");
+        pass_or_return!(one_report_at_caller::<M>("copy_to_user", || {
+            let (site, left) = (here(), copy_to_user::<M>(addr, &DATA[..LEN]));
+            (site, left == if good { 0 } else { LEN })
+        }));
+        pass_or_return!(one_report_at_caller::<M>("copy_from_user", || {
+            let mut into = [0xaau8; LEN];
+            let (site, left) = (here(), copy_from_user::<M>(&mut into, addr));
+            let zeroed = good || into == [0; LEN];
+            (site, zeroed && left == if good { 0 } else { LEN })
+        }));
+        pass_or_return!(one_report_at_caller::<M>("clear_user", || {
+            let (site, left) = (here(), clear_user::<M>(addr + 32, LEN));
+            (site, left == if good { 0 } else { LEN })
+        }));
+        pass_or_return!(one_report_at_caller::<M>("get_user", || {
+            let mut value = u64::MAX;
+            let (site, got) = (here(), get_user::<M, u64>(&mut value, addr));
+            (site, got.is_ok() == good && (good || value == 0))
+        }));
+        pass_or_return!(one_report_at_caller::<M>("put_user", || {
+            let (site, put) = (here(), put_user::<M, u64>(7, addr + 8));
+            (site, put.is_ok() == good)
+        }));
+        pass_or_return!(one_report_at_caller::<M>("strncpy_from_user", || {
+            let mut dst = [0xffu8; LEN];
+            let (site, got) = (here(), strncpy_from_user::<M>(&mut dst, text));
+            (site, got == if good { Ok(5) } else { Err(Efault) })
+        }));
+        pass_or_return!(one_report_at_caller::<M>("strnlen_user", || {
+            let (site, len) = (here(), strnlen_user::<M>(text, LEN));
+            (site, len == if good { 6 } else { 0 })
+        }));
+    }
+    check!(M, canary_intact(), "kernel memory changed");
+    Outcome::Pass
+}
+
+/// Zero lengths under a spinlock, as Linux: copies, clear_user and strncpy_from_user check the
+/// context whatever the length (their might_fault() comes first), strnlen_user with n = 0
+/// returns 0 before anything (Linux's has no might_fault() at all).
+fn zero_length_checked_calls<M: SeedMachine>() -> Outcome {
+    if !config::DEBUG_ATOMIC_SLEEP {
+        return Outcome::Skip("needs debug-atomic-sleep");
+    }
+    let user = M::map_user_pages(&[PageKind::PresentRw]);
+    pass_or_return!(one_report_at_caller::<M>("copy_to_user of 0 bytes", || {
+        let (site, left) = (here(), copy_to_user::<M>(user, &[]));
+        (site, left == 0)
+    }));
+    pass_or_return!(one_report_at_caller::<M>(
+        "copy_from_user of 0 bytes",
+        || {
+            let (site, left) = (here(), copy_from_user::<M>(&mut [], user));
+            (site, left == 0)
+        }
+    ));
+    pass_or_return!(one_report_at_caller::<M>("clear_user of 0 bytes", || {
+        let (site, left) = (here(), clear_user::<M>(user, 0));
+        (site, left == 0)
+    }));
+    pass_or_return!(one_report_at_caller::<M>(
+        "strncpy_from_user into 0 bytes",
+        || {
+            let (site, got) = (here(), strncpy_from_user::<M>(&mut [], kernel_addr()));
+            (site, got == Ok(0))
+        }
+    ));
+    let lock = RawSpinLock::new("uaccess_lock");
+    M::debug_state().reset_ratelimit();
+    capture_start::<M>();
+    let guard = lock.lock::<M>();
+    let len = strnlen_user::<M>(user, 0);
+    drop(guard);
+    let reports = captured::<M, _>(|text| count(text, SLEEP_BUG));
+    check!(M, len == 0, "strnlen_user(n = 0) returned {}", len);
+    check!(
+        M,
+        reports == 0,
+        "strnlen_user(n = 0) must return before its check; {} reports",
+        reports
+    );
+    Outcome::Pass
+}
+
+/// The in-atomic copies are meant for atomic context: under preempt_disable() neither prints
+/// anything (no might_fault() of their own), and on present pages both copy everything.
+fn inatomic_copies_do_not_report<M: SeedMachine>() -> Outcome {
+    let user = M::map_user_pages(&[PageKind::PresentRw]);
+    let mut into = [0u8; 32];
+    preempt_disable::<M>();
+    // SAFETY: `user` is a present page of the test's user area, below the user limit.
+    let (to_left, from_left) = unsafe {
+        (
+            __copy_to_user_inatomic::<M>(user, &DATA[..32]),
+            __copy_from_user_inatomic::<M>(&mut into, user),
+        )
+    };
+    preempt_enable::<M>();
+    let printed = captured::<M, _>(|text| count(text, "BUG:") + count(text, "WARNING:"));
+    check!(
+        M,
+        to_left == 0 && from_left == 0,
+        "the copies left {} and {}",
+        to_left,
+        from_left
+    );
+    check!(M, into[..] == DATA[..32], "read back other bytes");
+    check!(
+        M,
+        printed == 0,
+        "an in-atomic copy reported ({} reports)",
+        printed
+    );
+    Outcome::Pass
+}
+
+/// The longest string the chunk case builds, and its buffers' size.
+const LONG: usize = 600;
+
+/// String lengths around every multiple of the usual scan chunk sizes (32 to 512 bytes), so
+/// that whatever chunk the scan reads by, strings end inside the first chunk, exactly at a
+/// chunk's end, and several chunks in.
+const LONG_LENGTHS: [usize; 22] = [
+    0,
+    1,
+    31,
+    32,
+    33,
+    63,
+    64,
+    65,
+    100,
+    127,
+    128,
+    129,
+    191,
+    192,
+    193,
+    255,
+    256,
+    257,
+    511,
+    512,
+    513,
+    LONG - 1,
+];
+
+/// strncpy_from_user and strnlen_user on strings longer than one scan chunk, starting 100
+/// bytes before a page boundary so that the longer ones cross it: the length, the bytes, the
+/// NUL and nothing after it; a count that ends inside the string; and a long string that runs
+/// into a hole.
+fn strings_longer_than_a_scan_chunk<M: SeedMachine>() -> Outcome {
+    let user = M::map_user_pages(&[PageKind::PresentRw, PageKind::PresentRw]);
+    let start = user + M::PAGE_SIZE - 100;
+    let mut source = [0u8; LONG + 1];
+    for (index, byte) in source.iter_mut().enumerate() {
+        // Never 0: only the terminator written below is a NUL.
+        *byte = (index % 251) as u8 + 1;
+    }
+    for len in LONG_LENGTHS {
+        let mut text = source;
+        text[len] = 0;
+        check!(M, M::poke_user(start, &text), "cannot set up {} bytes", len);
+        let mut dst = [0xffu8; LONG + 1];
+        let got = strncpy_from_user::<M>(&mut dst, start);
+        check!(
+            M,
+            got == Ok(len),
+            "strncpy_from_user of {} bytes: {:?}",
+            len,
+            got
+        );
+        check!(
+            M,
+            dst[..len] == source[..len] && dst[len] == 0,
+            "strncpy_from_user of {} bytes copied other bytes",
+            len
+        );
+        check!(
+            M,
+            dst[len + 1..].iter().all(|&b| b == 0xff),
+            "strncpy_from_user of {} bytes wrote past the NUL",
+            len
+        );
+        let size = strnlen_user::<M>(start, LONG + 1);
+        check!(
+            M,
+            size == len + 1,
+            "strnlen_user of {} bytes: {}",
+            len,
+            size
+        );
+        if len == 0 {
+            continue;
+        }
+        // A count that ends at the string's last byte: no NUL within it.
+        let mut exact = [0xffu8; LONG + 1];
+        let got = strncpy_from_user::<M>(&mut exact[..len], start);
+        check!(
+            M,
+            got == Ok(len) && exact[..len] == source[..len],
+            "strncpy_from_user with count = length {}: {:?}",
+            len,
+            got
+        );
+        let size = strnlen_user::<M>(start, len);
+        check!(
+            M,
+            size > len,
+            "strnlen_user with n = length {} must return more than n: {}",
+            len,
+            size
+        );
+        let half = len.div_ceil(2);
+        let size = strnlen_user::<M>(start, half);
+        check!(
+            M,
+            size > half,
+            "strnlen_user with n = {} inside {} bytes: {}",
+            half,
+            len,
+            size
+        );
+    }
+    // A long string with no NUL before an unmapped page: no end, so -EFAULT and 0.
+    let user = M::map_user_pages(&[PageKind::PresentRw, PageKind::Unmapped]);
+    let start = user + M::PAGE_SIZE - 300;
+    check!(M, M::poke_user(start, &source[..300]), "cannot set up");
+    let mut dst = [0u8; LONG + 1];
+    let got = strncpy_from_user::<M>(&mut dst, start);
+    check!(
+        M,
+        got == Err(Efault),
+        "a long string into a hole: {:?}",
+        got
+    );
+    let size = strnlen_user::<M>(start, LONG + 1);
+    check!(
+        M,
+        size == 0,
+        "strnlen_user of a long string into a hole: {}",
+        size
+    );
     Outcome::Pass
 }

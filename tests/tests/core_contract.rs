@@ -1,18 +1,21 @@
 //! The core contract's finer points on the simulated machine: rate limits, counter checks,
 //! the spinlock's owner check, context predicates, the exception table and oopses.
 
+use std::panic::Location;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use mightfault_core::extable::{self, ExceptionTable, ExtableEntry};
 use mightfault_core::preempt::{hardirq_enter, hardirq_exit};
 use mightfault_core::spinlock::lock_value;
 use mightfault_core::{
-    cant_sleep, config, in_atomic, in_hardirq, in_interrupt, in_task, local_irq_restore,
-    local_irq_save, might_sleep, preempt_count, preempt_disable, preempt_enable, Arch,
-    IrqSaveGuard, PagefaultDisabledGuard, PreemptCountStore, PreemptDisabledGuard, RawSpinLock,
+    cant_sleep, config, in_atomic, in_hardirq, in_interrupt, in_task, local_irq_enable,
+    local_irq_restore, local_irq_save, might_sleep, preempt_count, preempt_disable, preempt_enable,
+    Arch, IrqSaveGuard, PagefaultDisabledGuard, PreemptCountStore, PreemptDisabledGuard,
+    RawSpinLock,
 };
 use mightfault_test_kernel::host::{HostPerCpu, HostPerTask, Machine, MachineConfig};
 use mightfault_test_kernel::UserPageKind;
+use mightfault_uaccess::{__get_user, copy_to_user};
 
 fn on_machine<R: Send + 'static>(body: impl FnOnce() -> R + Send + 'static) -> (R, String) {
     let machine = Machine::new(MachineConfig::default());
@@ -242,4 +245,172 @@ fn exception_table_finds_nothing_before_install_and_sorts_at_install() {
         assert_eq!(entry.fixup_addr(), insn + 0x40);
     }
     assert!(table.search(first + 4).is_none());
+}
+
+/// A fault that will be resolved (and may sleep) with interrupts disabled and the preempt count
+/// at 0: `faulthandler_disabled()` is false, so only the fault path's own might_sleep() can see
+/// it. The report comes before the resolution: it names the cpu the task faulted on, and the
+/// page-in then resumes the task on the other cpu.
+fn irqs_off_fault_is_reported_before_it_resolves<A: Arch + mightfault_core::RawUserAccess>() {
+    const USER: usize = 0x4000_0000;
+    let machine = Machine::new(MachineConfig::default());
+    let (faulted_on, resumed_on, read, present) = machine.run("irqsoff", || {
+        let machine = Machine::current();
+        assert!(machine.map_user_pages(USER, &[UserPageKind::NotPresent]));
+        let faulted_on = A::cpu_id();
+        machine.direct_next_wakeup((faulted_on + 1) % machine.nr_cpus());
+        let flags = local_irq_save::<A>();
+        let mut value = u64::MAX;
+        // SAFETY: USER is a page of the simulation's user area, below the user limit.
+        let read = unsafe { __get_user::<A, u64>(&mut value, USER) }.map(|()| value);
+        let resumed_on = A::cpu_id();
+        local_irq_restore::<A>(flags);
+        // The simulated irq flag is per cpu and the page-in's switch does not carry it: the
+        // cpu the task left is still masked. Go back there and unmask it, so that the machine
+        // ends as it began.
+        machine.sleep_while_other_runs(|| {}, "back", faulted_on);
+        local_irq_enable::<A>();
+        (
+            faulted_on,
+            resumed_on,
+            read,
+            machine.user_page_present(USER),
+        )
+    });
+    let log = machine.console_text();
+    assert_eq!(read, Ok(0), "the fault is resolved and the read retried");
+    assert!(present, "the page was paged in");
+    assert_ne!(resumed_on, faulted_on, "the page-in slept and migrated");
+    if !config::DEBUG_ATOMIC_SLEEP {
+        assert!(log.is_empty(), "{log}");
+        return;
+    }
+    assert_eq!(log.matches(SLEEP_BUG).count(), 1, "{log}");
+    assert!(
+        log.contains(&format!("{SLEEP_BUG} at core/src/fault.rs:")),
+        "the report names the fault path's might_sleep() site: {log}"
+    );
+    assert!(
+        log.contains("in_atomic(): 0, irqs_disabled(): 1, non_block: 0, pid: 1, name: irqsoff\n"),
+        "{log}"
+    );
+    assert!(log.contains("preempt_count: 0, expected: 0\n"), "{log}");
+    assert!(
+        !log.contains("Preemption disabled at:"),
+        "the count is 0, so there is no place to name: {log}"
+    );
+    assert!(
+        log.contains(&format!("CPU: {faulted_on} PID: 1 Comm: irqsoff")),
+        "printed on the cpu of the fault, before the page-in moved the task: {log}"
+    );
+}
+
+#[test]
+fn irqs_off_fault_is_reported_before_it_resolves_per_cpu_count() {
+    irqs_off_fault_is_reported_before_it_resolves::<HostPerCpu>();
+}
+
+#[test]
+fn irqs_off_fault_is_reported_before_it_resolves_per_task_count() {
+    irqs_off_fault_is_reported_before_it_resolves::<HostPerTask>();
+}
+
+/// spin_lock(); copy_to_user(kernel address): reported (might_fault() before access_ok()) and
+/// refused in full.
+#[test]
+fn copy_to_user_under_spinlock_with_a_kernel_address_is_reported() {
+    let ((site, left), log) = on_machine(|| {
+        let lock = RawSpinLock::new("bad_pointer_lock");
+        let guard = lock.lock::<HostPerCpu>();
+        let kernel = SLEEP_BUG.as_ptr() as usize;
+        let (site, left) = (Location::caller(), copy_to_user::<HostPerCpu>(kernel, b"x"));
+        drop(guard);
+        (site, left)
+    });
+    assert_eq!(left, 1, "a kernel address is refused in full");
+    let due = usize::from(config::DEBUG_ATOMIC_SLEEP && !config::LEGACY_MIGHT_FAULT);
+    assert_eq!(log.matches(SLEEP_BUG).count(), due, "{log}");
+    if due == 1 {
+        let at = format!("{SLEEP_BUG} at {}:{}\n", site.file(), site.line());
+        assert!(log.contains(&at), "the report names the caller: {log}");
+    }
+}
+
+/// The `Preemption disabled at:` line (debug-preempt): the place the count was raised from 0,
+/// not a nested raise; a new outermost raise replaces it; hardirq_enter() from 0 counts too; no
+/// line when the count is 0 (only irqs disabled).
+fn preemption_disabled_at_names_the_outermost_site<A: Arch>() {
+    fn reset<A: Arch>() {
+        A::debug_state().reset_ratelimit();
+    }
+    let (sites, log) = on_machine(|| {
+        let (outer, ()) = (Location::caller(), preempt_disable::<A>());
+        let lock = RawSpinLock::new("nested_lock");
+        let guard = lock.lock::<A>();
+        might_sleep::<A>();
+        drop(guard);
+        preempt_enable::<A>();
+        reset::<A>();
+        let (second, guard) = (Location::caller(), lock.lock::<A>());
+        might_sleep::<A>();
+        drop(guard);
+        reset::<A>();
+        let (irq, ()) = (Location::caller(), hardirq_enter::<A>());
+        might_sleep::<A>();
+        hardirq_exit::<A>();
+        reset::<A>();
+        let flags = local_irq_save::<A>();
+        might_sleep::<A>();
+        local_irq_restore::<A>(flags);
+        #[cfg(feature = "debug-preempt")]
+        let recorded = A::current_task().preempt_disable_ip();
+        #[cfg(not(feature = "debug-preempt"))]
+        let recorded: Option<&'static Location<'static>> = None;
+        (outer, second, irq, recorded)
+    });
+    let (outer, second, irq, recorded) = sites;
+    let line =
+        |site: &Location<'_>| format!("Preemption disabled at:\n{}:{}\n", site.file(), site.line());
+    if !(config::DEBUG_ATOMIC_SLEEP && config::DEBUG_PREEMPT) {
+        assert!(!log.contains("Preemption disabled at:"), "{log}");
+        return;
+    }
+    assert_eq!(log.matches(SLEEP_BUG).count(), 4, "{log}");
+    assert_eq!(log.matches("Preemption disabled at:").count(), 3, "{log}");
+    let reports: Vec<&str> = log.split(SLEEP_BUG).skip(1).collect();
+    assert!(
+        reports[0].contains(&line(outer)),
+        "the outermost raise: {log}"
+    );
+    assert!(
+        reports[1].contains(&line(second)),
+        "a new raise from 0: {log}"
+    );
+    assert!(
+        reports[2].contains(&line(irq)),
+        "hardirq_enter() from 0: {log}"
+    );
+    assert!(!reports[3].contains("Preemption disabled at:"), "{log}");
+    // Linux's order: the held locks, then where preemption was disabled, then the CPU line.
+    let first = reports[0];
+    let locks = first.find("1 lock held by").expect("the lock list");
+    let preempt_off = first.find("Preemption disabled at:").expect("the line");
+    let cpu = first.find("CPU: ").expect("the CPU line");
+    assert!(locks < preempt_off && preempt_off < cpu, "{first}");
+    let file_line = |site: &Location<'_>| (site.file().to_owned(), site.line());
+    assert_eq!(
+        recorded.map(file_line),
+        Some(file_line(irq)),
+        "the task keeps the last raise from 0"
+    );
+}
+
+#[test]
+fn preemption_disabled_at_names_the_outermost_site_per_cpu_count() {
+    preemption_disabled_at_names_the_outermost_site::<HostPerCpu>();
+}
+
+#[test]
+fn preemption_disabled_at_names_the_outermost_site_per_task_count() {
+    preemption_disabled_at_names_the_outermost_site::<HostPerTask>();
 }

@@ -1,4 +1,10 @@
-//! The checked accessors: access_ok(), then might_fault(), then the raw access.
+//! The checked accessors: might_fault(), then access_ok(), then the raw access.
+//!
+//! might_fault() comes first, as in Linux's `_copy_to_user()`, `_copy_from_user()`
+//! (include/linux/uaccess.h) and the generic `get_user()`, `put_user()` and `clear_user()`
+//! (include/asm-generic/uaccess.h): a call from a context that must not sleep is a bug whatever
+//! pointer it is handed, so `spin_lock(); copy_to_user(bad_pointer)` is reported too, and not
+//! only when the pointer happens to be good. A zero-length copy or clear is checked as well.
 
 use mightfault_core::{might_fault, Efault, RawUserAccess, UserScalar};
 
@@ -24,14 +30,14 @@ use crate::access_ok::access_ok;
 /// # Context
 /// May sleep to page user memory in, unless page faults are disabled (then a fault ends the
 /// copy). Process context; with debug-atomic-sleep, a call in atomic context without
-/// pagefault_disable() is reported.
+/// pagefault_disable() is reported, whatever the address and length.
 #[inline(always)]
 #[track_caller]
 pub fn copy_to_user<A: RawUserAccess>(to: usize, from: &[u8]) -> usize {
+    might_fault::<A>();
     if !access_ok::<A>(to, from.len()) {
         return from.len();
     }
-    might_fault::<A>();
     // SAFETY: `from` is a valid slice and the user range was checked by access_ok() above.
     unsafe { A::raw_copy_to_user(to, from.as_ptr(), from.len()) }
 }
@@ -53,16 +59,18 @@ pub fn copy_to_user<A: RawUserAccess>(to: usize, from: &[u8]) -> usize {
 /// ```
 ///
 /// # Context
-/// May sleep to page user memory in, unless page faults are disabled. Process context.
+/// May sleep to page user memory in, unless page faults are disabled. Process context; with
+/// debug-atomic-sleep, a call in atomic context without pagefault_disable() is reported,
+/// whatever the address.
 #[inline(always)]
 #[track_caller]
 pub fn copy_from_user<A: RawUserAccess>(to: &mut [u8], from: usize) -> usize {
     let len = to.len();
+    might_fault::<A>();
     if !access_ok::<A>(from, len) {
         to.fill(0);
         return len;
     }
-    might_fault::<A>();
     // SAFETY: `to` is a valid mutable slice and the user range was checked by access_ok().
     let left = unsafe { A::raw_copy_from_user(to.as_mut_ptr(), from, len) };
     to[len - left..].fill(0);
@@ -72,14 +80,16 @@ pub fn copy_from_user<A: RawUserAccess>(to: &mut [u8], from: usize) -> usize {
 /// Zeroes `n` bytes at user address `to`; returns the number of bytes not zeroed.
 ///
 /// # Context
-/// May sleep to page user memory in, unless page faults are disabled. Process context.
+/// May sleep to page user memory in, unless page faults are disabled. Process context; with
+/// debug-atomic-sleep, a call in atomic context without pagefault_disable() is reported,
+/// whatever the address.
 #[inline(always)]
 #[track_caller]
 pub fn clear_user<A: RawUserAccess>(to: usize, n: usize) -> usize {
+    might_fault::<A>();
     if !access_ok::<A>(to, n) {
         return n;
     }
-    might_fault::<A>();
     // SAFETY: the user range was checked by access_ok() above.
     unsafe { A::raw_clear_user(to, n) }
 }
@@ -88,15 +98,17 @@ pub fn clear_user<A: RawUserAccess>(to: usize, n: usize) -> usize {
 /// `Err(Efault)` returned.
 ///
 /// # Context
-/// May sleep to page user memory in, unless page faults are disabled. Process context.
+/// May sleep to page user memory in, unless page faults are disabled. Process context; with
+/// debug-atomic-sleep, a call in atomic context without pagefault_disable() is reported,
+/// whatever the address.
 #[inline(always)]
 #[track_caller]
 pub fn get_user<A: RawUserAccess, T: UserScalar>(value: &mut T, from: usize) -> Result<(), Efault> {
+    might_fault::<A>();
     if !access_ok::<A>(from, T::SIZE) {
         *value = T::from_bits(0);
         return Err(Efault);
     }
-    might_fault::<A>();
     // SAFETY: the user range was checked by access_ok() above; the backend zeroes `value` on
     // failure.
     unsafe { A::raw_get_user(value, from) }
@@ -105,14 +117,16 @@ pub fn get_user<A: RawUserAccess, T: UserScalar>(value: &mut T, from: usize) -> 
 /// Writes `value` to user address `to` in one access; nothing is written on failure.
 ///
 /// # Context
-/// May sleep to page user memory in, unless page faults are disabled. Process context.
+/// May sleep to page user memory in, unless page faults are disabled. Process context; with
+/// debug-atomic-sleep, a call in atomic context without pagefault_disable() is reported,
+/// whatever the address.
 #[inline(always)]
 #[track_caller]
 pub fn put_user<A: RawUserAccess, T: UserScalar>(value: T, to: usize) -> Result<(), Efault> {
+    might_fault::<A>();
     if !access_ok::<A>(to, T::SIZE) {
         return Err(Efault);
     }
-    might_fault::<A>();
     // SAFETY: the user range was checked by access_ok() above.
     unsafe { A::raw_put_user(to, value) }
 }

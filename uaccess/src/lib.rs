@@ -2,7 +2,8 @@
 //!
 //! Three families, as Linux's (see SCENARIOS.md):
 //! - checked: [`get_user`], [`put_user`], [`copy_to_user`], [`copy_from_user`], [`clear_user`],
-//!   [`strncpy_from_user`], [`strnlen_user`] run access_ok() on the range, then might_fault();
+//!   [`strncpy_from_user`], [`strnlen_user`] run might_fault(), then access_ok() on the range
+//!   (Linux's order: the context is checked whatever the pointer);
 //! - unchecked: [`__get_user`], [`__put_user`], [`__copy_to_user`], [`__copy_from_user`],
 //!   [`__clear_user`] do neither: the caller has done both (so they are `unsafe`);
 //! - in-atomic: [`__copy_to_user_inatomic`], [`__copy_from_user_inatomic`] are for use under

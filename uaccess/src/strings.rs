@@ -59,18 +59,22 @@ fn clamp_to_user<A: RawUserAccess>(src: usize, count: usize) -> Option<usize> {
 /// runs into a fault or the user limit before its end (some bytes may have been copied).
 ///
 /// # Context
-/// May sleep to page user memory in, unless page faults are disabled. Process context.
+/// May sleep to page user memory in, unless page faults are disabled. Process context; with
+/// debug-atomic-sleep, a call in atomic context without pagefault_disable() is reported,
+/// whatever the address, even with an empty `dst`.
 #[track_caller]
 pub fn strncpy_from_user<A: RawUserAccess>(dst: &mut [u8], src: usize) -> Result<usize, Efault> {
     let count = dst.len();
-    // As Linux: an empty buffer succeeds without looking at `src`.
+    // Linux's order (lib/strncpy_from_user.c): might_fault() first, so that even an empty
+    // buffer or a bad pointer is checked; then an empty buffer succeeds without looking at
+    // `src`.
+    might_fault::<A>();
     if count == 0 {
         return Ok(0);
     }
     let Some(max) = clamp_to_user::<A>(src, count) else {
         return Err(Efault);
     };
-    might_fault::<A>();
     let scanned = scan::<A>(src, max, |offset, bytes| {
         dst[offset..offset + bytes.len()].copy_from_slice(bytes);
     });
@@ -85,16 +89,22 @@ pub fn strncpy_from_user<A: RawUserAccess>(dst: &mut [u8], src: usize) -> Result
 /// above `n` when there is no NUL in `n` bytes, and 0 on a fault or a non-user address.
 ///
 /// # Context
-/// May sleep to page user memory in, unless page faults are disabled. Process context.
+/// May sleep to page user memory in, unless page faults are disabled. Process context; with
+/// debug-atomic-sleep, a call in atomic context without pagefault_disable() is reported,
+/// whatever the address, unless `n` is 0 (then it returns 0 at once, touching nothing).
 #[track_caller]
 pub fn strnlen_user<A: RawUserAccess>(src: usize, n: usize) -> usize {
+    // Linux's lib/strnlen_user.c returns 0 for a count <= 0 before anything else, and has
+    // no might_fault() of its own; the contract gives it one (all seven checked accessors
+    // annotate the sleep), after that early return and before the address check, in
+    // strncpy_from_user()'s order.
     if n == 0 {
         return 0;
     }
+    might_fault::<A>();
     let Some(max) = clamp_to_user::<A>(src, n) else {
         return 0;
     };
-    might_fault::<A>();
     match scan::<A>(src, max, |_, _| {}) {
         Scan::Nul(len) => len + 1,
         Scan::NotFound if max == n => n + 1,
