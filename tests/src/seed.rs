@@ -15,6 +15,7 @@ use crate::support::{captured, check, count, here, names_location, pattern};
 
 const DATA: [u8; 64] = pattern::<64>(0x11);
 const SLEEP_BUG: &str = "BUG: sleeping function called from invalid context at ";
+const LOCKUP_BUG: &str = "BUG: spinlock lockup suspected on CPU#";
 const ATOMIC_FAULT_WARNING: &str =
     "WARNING: user access fault in atomic context without pagefault_disable()";
 /// How long the deadlock case lets a spinner wait before its watchdog reports.
@@ -430,9 +431,9 @@ fn lock_migration_deadlock<M: SeedMachine>() -> Outcome {
     guard.unlock();
     let still_held = lock.value();
     let retry = lock.lock_with_watchdog::<M>(LOCKUP_WATCHDOG_NS);
-    let lockup_reported = retry.is_err();
+    let lockup = retry.as_ref().err().copied();
     drop(retry);
-    let reported = captured::<M, _>(|text| text.contains("BUG: spinlock lockup suspected on CPU#"));
+    let report = captured::<M, _>(LockupReport::parse);
     check!(M, not_copied == 0, "the copy left {} bytes", not_copied);
     check!(
         M,
@@ -447,13 +448,87 @@ fn lock_migration_deadlock<M: SeedMachine>() -> Outcome {
         "the unlock on the wrong cpu should fail; the word is {:#x}",
         still_held
     );
+    let Some(lockup) = lockup else {
+        check!(M, false, "a second spin_lock() took the orphaned lock");
+        return Outcome::Fail;
+    };
+    // The owner is the cpu that took the lock, not the one spinning on it now: the report must
+    // point at cpu 0's orphaned value, or the deadlock's cause is misattributed.
     check!(
         M,
-        lockup_reported,
-        "a second spin_lock() took the orphaned lock"
+        lockup.value == lock_value(first_cpu) && lockup.owner_cpu == first_cpu,
+        "the lockup names value {:#x} owned by cpu {}, expected {:#x} owned by cpu {}",
+        lockup.value,
+        lockup.owner_cpu,
+        lock_value(first_cpu),
+        first_cpu
     );
-    check!(M, reported, "the watchdog printed no lockup report");
+    let Some(report) = report else {
+        check!(M, false, "the watchdog printed no lockup report");
+        return Outcome::Fail;
+    };
+    check!(
+        M,
+        report.spinning_cpu == resumed_on,
+        "the report says the spinner is on CPU#{}, not {}",
+        report.spinning_cpu,
+        resumed_on
+    );
+    check!(
+        M,
+        report.value == lock_value(first_cpu),
+        "the report prints value {:#x}, expected {:#x}",
+        report.value,
+        lock_value(first_cpu)
+    );
+    check!(
+        M,
+        report.owner_cpu == first_cpu,
+        "the report names owner cpu {}, expected {}",
+        report.owner_cpu,
+        first_cpu
+    );
     Outcome::Pass
+}
+
+/// The fields of the first `BUG: spinlock lockup suspected` report in a console text:
+/// `... on CPU#<spinning_cpu>, <comm>/<pid>\n lock: <addr> (<name>), value: <value>, owner cpu:
+/// <owner_cpu>`.
+struct LockupReport {
+    spinning_cpu: u32,
+    value: u32,
+    owner_cpu: u32,
+}
+
+impl LockupReport {
+    fn parse(text: &str) -> Option<Self> {
+        let start = text.find(LOCKUP_BUG)?;
+        let report = &text[start + LOCKUP_BUG.len()..];
+        // The report is two lines; stop before anything printed after it.
+        let end = report
+            .match_indices('\n')
+            .nth(1)
+            .map_or(report.len(), |(at, _)| at);
+        let report = &report[..end];
+        Some(Self {
+            spinning_cpu: leading_number(report, 10)?,
+            value: leading_number(field(report, "value: 0x")?, 16)?,
+            owner_cpu: leading_number(field(report, "owner cpu: ")?, 10)?,
+        })
+    }
+}
+
+/// What follows the first `label` in `text`.
+fn field<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+    text.find(label).map(|at| &text[at + label.len()..])
+}
+
+/// The number in base `radix` at the start of `text`.
+fn leading_number(text: &str, radix: u32) -> Option<u32> {
+    let end = text
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(text.len());
+    u32::from_str_radix(&text[..end], radix).ok()
 }
 
 fn debug_preempt_underflow<M: SeedMachine>() -> Outcome {

@@ -54,10 +54,23 @@ pub struct Qemu {
     pub machine: &'static str,
     /// `-cpu`, when the default model lacks something the image needs.
     pub cpu: Option<&'static str>,
+    /// Cases the machine model makes applicable: the image must pass each one, and a `# SKIP`
+    /// fails the image. Only xtask knows what it booted (`-cpu max` has SMAP); the image only
+    /// knows what it detected, which is the thing under test.
+    pub guarantees: &'static [Guarantee],
     /// `-nodefaults`: no default devices (pseries would otherwise add VGA, network, USB...).
     pub nodefaults: bool,
     /// How the image's verdict reaches QEMU's exit status.
     pub exit: ExitConvention,
+}
+
+/// A case that must pass on a machine model because the model has what the case needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guarantee {
+    /// The case's KTAP path, `suite/case`.
+    pub case: &'static str,
+    /// What the machine has that the case needs, for the failure message.
+    pub because: &'static str,
 }
 
 /// Where an oops line prints a code address: the `field`-th whitespace-separated word after
@@ -135,6 +148,12 @@ pub const ARCHES: [Arch; 3] = [
             machine: "q35",
             // SMAP/SMEP under TCG.
             cpu: Some("max"),
+            // The image turns SMAP on only if CPUID shows it; a detection that fails would
+            // otherwise pass as a skipped case.
+            guarantees: &[Guarantee {
+                case: "x86_64/smap_blocks_plain_user_read",
+                because: "-cpu max has SMAP",
+            }],
             nodefaults: false,
             // The image's failure exit.
             exit: ExitConvention::IsaDebugExit("isa-debug-exit,iobase=0xf4,iosize=0x04"),
@@ -156,6 +175,7 @@ pub const ARCHES: [Arch; 3] = [
             binary: "qemu-system-s390x",
             machine: "s390-ccw-virtio",
             cpu: None,
+            guarantees: &[],
             nodefaults: false,
             exit: ExitConvention::PanicAction,
         },
@@ -177,6 +197,7 @@ pub const ARCHES: [Arch; 3] = [
             machine:
                 "pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off",
             cpu: None,
+            guarantees: &[],
             nodefaults: true,
             exit: ExitConvention::PanicAction,
         },

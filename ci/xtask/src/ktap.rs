@@ -20,6 +20,11 @@ pub struct Outcome {
     pub skipped: usize,
     /// Every `not ok` line (leaf or suite), as `suite/case`, so the report can name them.
     pub failures: Vec<String>,
+    /// Every leaf case reported `ok` without `# SKIP`, as `suite/case`, so that cases a machine
+    /// guarantees can be required by name.
+    pub passes: Vec<String>,
+    /// Every leaf case reported `ok ... # SKIP`, as `suite/case`.
+    pub skips: Vec<String>,
     /// Structural problems: missing or unmet plans, truncated output, misnumbered results.
     pub errors: Vec<String>,
 }
@@ -324,7 +329,7 @@ impl Parser {
                 }
                 let path = self.path(name);
                 if !ok {
-                    self.outcome.failures.push(path);
+                    self.outcome.failures.push(path.clone());
                 }
                 match closed {
                     // A suite's own result line: its cases were counted inside it.
@@ -333,8 +338,14 @@ impl Parser {
                     }
                     Some(_) => {}
                     None if !ok => self.outcome.failed += 1,
-                    None if skip => self.outcome.skipped += 1,
-                    None => self.outcome.passed += 1,
+                    None if skip => {
+                        self.outcome.skipped += 1;
+                        self.outcome.skips.push(path);
+                    }
+                    None => {
+                        self.outcome.passed += 1;
+                        self.outcome.passes.push(path);
+                    }
                 }
             }
         }
@@ -388,6 +399,14 @@ mod tests {
         assert!(o.errors.is_empty(), "{:?}", o.errors);
         assert!(o.failures.is_empty());
         assert!(o.passed());
+    }
+
+    #[test]
+    fn passes_and_skips_are_named() {
+        let o = parse(&seed(3, 1));
+        assert_eq!(o.passes, ["seed/case_1", "seed/case_2"]);
+        assert_eq!(o.skips, ["seed/case_3"]);
+        assert!(o.failures.is_empty());
     }
 
     #[test]

@@ -310,6 +310,32 @@ pub fn supervise(mut command: Command, timeout: Duration, prefix: &str) -> Resul
     })
 }
 
+/// Why `outcome` breaks what the machine model guarantees (see `Qemu::guarantees`): each
+/// guaranteed case that was skipped or never reported. Empty when every one passed; a case
+/// that failed is not repeated here, its `not ok` already fails the image.
+pub fn unmet_guarantees(arch: &Arch, outcome: &Outcome) -> Vec<String> {
+    let has = |list: &[String], case: &str| list.iter().any(|p| p == case);
+    arch.qemu
+        .guarantees
+        .iter()
+        .filter_map(|g| {
+            if has(&outcome.passes, g.case) || has(&outcome.failures, g.case) {
+                None
+            } else if has(&outcome.skips, g.case) {
+                Some(format!(
+                    "{} was skipped, but {}: the image did not detect it",
+                    g.case, g.because
+                ))
+            } else {
+                Some(format!(
+                    "{} did not run, but {}: the image must run it",
+                    g.case, g.because
+                ))
+            }
+        })
+        .collect()
+}
+
 /// The verdict on one (arch, configuration) pair, for the summary.
 #[derive(Debug)]
 pub struct ImageReport {
@@ -384,7 +410,6 @@ pub fn run_image(arch: &'static Arch, config: &'static Config, opts: Options) ->
         }
     };
     report.boot_secs = boot.secs;
-    report.passed = boot.passed();
     if boot.exit != Exit::Code(0) {
         report.reasons.push(boot.exit.describe(arch));
     }
@@ -397,6 +422,9 @@ pub fn run_image(arch: &'static Arch, config: &'static Config, opts: Options) ->
     report
         .reasons
         .extend(o.errors.iter().map(|e| format!("KTAP: {e}")));
+    let unmet = unmet_guarantees(arch, o);
+    report.passed = boot.passed() && unmet.is_empty();
+    report.reasons.extend(unmet);
     println!(
         "{prefix}{}: {} passed, {} failed, {} skipped (boot {:.1} s)",
         if report.passed { "PASS" } else { "FAIL" },
@@ -611,6 +639,59 @@ mod tests {
         )
         .unwrap();
         assert!(b.passed());
+    }
+
+    /// A run whose `x86_64` suite reports the SMAP case as `line` (or not at all when empty).
+    fn x86_suite(line: &str) -> Outcome {
+        let cases = if line.is_empty() {
+            "    1..1\n    ok 1 other\n".to_string()
+        } else {
+            format!("    1..2\n    ok 1 other\n    {line}\n")
+        };
+        let verdict = if line.starts_with("not ok") {
+            "not ok"
+        } else {
+            "ok"
+        };
+        crate::ktap::parse(&format!(
+            "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: x86_64\n{cases}{verdict} 1 x86_64\n"
+        ))
+    }
+
+    #[test]
+    fn a_guaranteed_case_must_pass_not_skip() {
+        let x86 = arch("x86_64").unwrap();
+        let passed = x86_suite("ok 2 smap_blocks_plain_user_read");
+        assert!(passed.passed());
+        assert!(unmet_guarantees(x86, &passed).is_empty());
+
+        let skipped = x86_suite(
+            "ok 2 smap_blocks_plain_user_read # SKIP the cpu has no SMAP (boot with -cpu max)",
+        );
+        assert!(skipped.passed(), "KTAP alone accepts the skip");
+        let why = unmet_guarantees(x86, &skipped);
+        assert_eq!(why.len(), 1, "{why:?}");
+        assert!(
+            why[0].starts_with(
+                "x86_64/smap_blocks_plain_user_read was skipped, but -cpu max has SMAP"
+            ),
+            "{why:?}"
+        );
+
+        let missing = x86_suite("");
+        let why = unmet_guarantees(x86, &missing);
+        assert_eq!(why.len(), 1, "{why:?}");
+        assert!(why[0].contains("did not run"), "{why:?}");
+
+        // A failure is already named by its `not ok`; it is not reported twice.
+        let failed = x86_suite("not ok 2 smap_blocks_plain_user_read");
+        assert!(!failed.passed());
+        assert!(unmet_guarantees(x86, &failed).is_empty());
+
+        // The other arches' default cpu models guarantee nothing.
+        for name in ["s390x", "powerpc64"] {
+            assert!(unmet_guarantees(arch(name).unwrap(), &skipped).is_empty());
+        }
     }
 
     #[test]

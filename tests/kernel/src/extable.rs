@@ -1,13 +1,14 @@
 //! This kernel's exception table: the library's `ExceptionTable`, filled at boot with the
 //! entries the linker collected from every `__ex_table` section (the library's accessors' and
-//! this kernel's own).
+//! this kernel's own), handed over in reverse order on purpose (see `extable_reverse`).
 
 use mightfault_core::extable::{ExceptionTable, ExtableEntry};
 
 /// The table every fault handler of this kernel searches.
 pub static EXTABLE: ExceptionTable = ExceptionTable::new();
 
-/// Sorts the linked entries and installs them. Returns the number of entries.
+/// Reverses the linked entries, has the library sort and install them. Returns the number of
+/// entries.
 ///
 /// # Safety
 /// Once, on the boot cpu, before any user access and before other cpus run.
@@ -15,9 +16,13 @@ pub static EXTABLE: ExceptionTable = ExceptionTable::new();
 /// # Context
 /// Never sleeps; boot.
 pub unsafe fn init() -> usize {
-    // SAFETY: the caller's contract: once, at boot, before the table is searched; the linked
-    // section is handed over whole and nothing else writes it.
-    unsafe { EXTABLE.install(mightfault_arch::linker_ex_table!()) }
+    // The macro is its own unsafe block; its promise (used once, at boot, before the table is
+    // in use) is the caller's contract. The section is rewritten here, then handed over whole.
+    let entries = mightfault_arch::linker_ex_table!();
+    crate::extable_reverse::reverse(entries);
+    // SAFETY: the caller's contract: once, at boot, before the table is searched; nothing
+    // else writes the linked section from now on.
+    unsafe { EXTABLE.install(entries) }
 }
 
 /// The entry for the instruction at `addr`, if it is a user access. None before [`init`].

@@ -13,7 +13,8 @@
 //! - `console`: the console lock and its write paths, over the arch's device (`ConsoleDevice`);
 //! - `oops`: the oops that ends the run, around the arch's register block;
 //! - `online_cpus`: how many cpus are up, and the boot cpu's wait for each one it starts;
-//! - `extable`: this kernel's exception table (the library's `ExceptionTable`);
+//! - `extable`: this kernel's exception table (the library's `ExceptionTable`), installed out
+//!   of order on purpose (`extable_reverse`) so that every fault fixed up depends on the sort;
 //! - `arch_common`: the `Arch` members that do not differ.
 //!
 //! [`UserPageKind`] is shared by every backend, the host simulation included.
@@ -30,6 +31,8 @@ mod arch_common;
 pub mod console;
 #[cfg(target_os = "none")]
 pub mod extable;
+#[cfg(target_os = "none")]
+pub mod extable_reverse;
 #[cfg(target_os = "none")]
 pub mod online_cpus;
 #[cfg(target_os = "none")]

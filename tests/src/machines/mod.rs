@@ -7,6 +7,8 @@ mod host;
 #[macro_use]
 mod bare_metal;
 #[cfg(target_os = "none")]
+mod extable_order;
+#[cfg(target_os = "none")]
 mod fixup_cases;
 
 #[cfg(all(target_os = "none", target_arch = "x86_64"))]

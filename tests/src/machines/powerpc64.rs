@@ -6,6 +6,7 @@ use mightfault_test_kernel::powerpc64::{self as ppc, Ppc64};
 
 use mightfault_uaccess::{get_user, put_user};
 
+use super::extable_order::exception_table_sorted_at_install;
 use super::fixup_cases::{kernel_address_access_is_fixed_up, untranslatable_access_is_fixed_up};
 use crate::ktap::{Case, Outcome, Suite};
 use crate::machine::{PageKind, SeedMachine};
@@ -31,6 +32,10 @@ bare_metal_seed_machine!(
             Case {
                 name: "user_limit_is_above_user_area",
                 run: user_limit_is_above_user_area,
+            },
+            Case {
+                name: "exception_table_sorted_at_install",
+                run: exception_table_sorted_at_install::<Ppc64>,
             },
         ],
     }

@@ -5,6 +5,7 @@ use mightfault_test_kernel::s390x::{self as s390, S390};
 
 use mightfault_uaccess::{__get_user, __put_user, Efault};
 
+use super::extable_order::exception_table_sorted_at_install;
 use super::fixup_cases::{kernel_address_access_is_fixed_up, untranslatable_access_is_fixed_up};
 use crate::ktap::{Case, Outcome, Suite};
 use crate::machine::{PageKind, SeedMachine};
@@ -26,6 +27,10 @@ bare_metal_seed_machine!(
             Case {
                 name: "protection_fault_is_fixed_up",
                 run: protection_fault_is_fixed_up,
+            },
+            Case {
+                name: "exception_table_sorted_at_install",
+                run: exception_table_sorted_at_install::<S390>,
             },
         ],
     }

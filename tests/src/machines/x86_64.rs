@@ -5,6 +5,7 @@ use mightfault_test_kernel::x86_64::{self as x86, X86};
 
 use mightfault_uaccess::get_user;
 
+use super::extable_order::exception_table_sorted_at_install;
 use super::fixup_cases::{kernel_address_access_is_fixed_up, untranslatable_access_is_fixed_up};
 use crate::ktap::{Case, Outcome, Suite};
 use crate::machine::{PageKind, SeedMachine};
@@ -26,6 +27,10 @@ bare_metal_seed_machine!(
             Case {
                 name: "kernel_address_fault_is_fixed_up",
                 run: kernel_address_fault_is_fixed_up,
+            },
+            Case {
+                name: "exception_table_sorted_at_install",
+                run: exception_table_sorted_at_install::<X86>,
             },
         ],
     }

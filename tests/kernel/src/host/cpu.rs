@@ -35,8 +35,9 @@ impl SimCpu {
 
 /// The per-cpu placement of the preempt count: the count of the cpu the task runs on now.
 ///
-/// As on x86_64 today, the count is not saved with the task at a switch: a task that sleeps
-/// with a raised count leaves it behind on its old cpu.
+/// As on x86_64, the count is not saved with the task at a switch: it belongs to the cpu. A
+/// task that sleeps with a raised count is reported as scheduling while atomic and the count is
+/// cleared (`atomic_schedule`), so the next task on the old cpu does not inherit it.
 pub struct SimCpuCount;
 
 fn this_cpu_count() -> &'static AtomicU32 {

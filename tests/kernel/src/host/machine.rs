@@ -265,7 +265,8 @@ impl Machine {
     }
 
     /// The calling task sleeps while `other` runs to completion as a new task on the cpu it
-    /// leaves; then it resumes on `resume_on`.
+    /// leaves; then it resumes on `resume_on`. Like every switch, it reports a caller whose
+    /// preempt count is not 0 as scheduling while atomic, and clears that count.
     ///
     /// # Context
     /// Sleeps; inside a simulated task.

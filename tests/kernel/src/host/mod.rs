@@ -10,6 +10,7 @@
 //! Both preempt-count placements exist, chosen by type: [`HostPerCpu`] keeps the count per
 //! simulated cpu (x86_64's placement), [`HostPerTask`] in the task (s390x's and powerpc64's).
 
+mod atomic_schedule;
 mod clock;
 mod cpu;
 mod extable;

@@ -3,13 +3,16 @@
 //! Every simulated task is an OS thread that runs only while it holds the baton, so exactly one
 //! task runs at any moment and the interleaving is decided here, deterministically: runnable
 //! tasks go in FIFO order, and a task woken without a directed cpu lands on a cpu drawn from a
-//! seeded generator.
+//! seeded generator. Every switch away from a task first checks that it is not atomic
+//! (`atomic_schedule`), as the bare-metal scheduler does.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use mightfault_core::TaskContext;
+
+use super::atomic_schedule::check_switch_away;
 
 /// A simulated task: the contract's per-task state plus the cpu it runs on.
 pub(crate) struct SimTask {
@@ -180,6 +183,7 @@ impl Scheduler {
     /// every task already runnable; it may come back on another cpu.
     pub(crate) fn sleep_once(&self, task: &'static SimTask) {
         task.context().note_voluntary_switch();
+        check_switch_away();
         let mut state = self.lock();
         let cpu = self.wakeup_cpu(&mut state, task);
         state.runqueue.push_back((task, cpu));
@@ -194,6 +198,9 @@ impl Scheduler {
         if state.runqueue.is_empty() {
             return;
         }
+        // Only a real switch is checked, as on bare metal: a yield with nothing to run is not
+        // a scheduling point.
+        check_switch_away();
         state.runqueue.push_back((task, task.cpu()));
         self.dispatch_next(&mut state);
         drop(state);
@@ -204,6 +211,7 @@ impl Scheduler {
     /// resumes on `resume_on`.
     pub(crate) fn sleep_until_exit(&self, task: &'static SimTask, child: u32, resume_on: u32) {
         task.context().note_voluntary_switch();
+        check_switch_away();
         let mut state = self.lock();
         state.waiting_for_exit.insert(child, (task, resume_on));
         self.dispatch_next(&mut state);
@@ -213,6 +221,8 @@ impl Scheduler {
 
     /// The running task has finished: wake whoever waited for it and pass the baton on.
     pub(crate) fn exit(&self, task: &SimTask) {
+        // A task that ends atomic would leave a per-cpu count to the next task on its cpu.
+        check_switch_away();
         let mut state = self.lock();
         state.live_tasks -= 1;
         if let Some((parent, cpu)) = state.waiting_for_exit.remove(&task.pid()) {
