@@ -178,6 +178,13 @@ fn unlock_on_another_cpu_fails_and_debug_spinlock_says_so() {
     );
     let reported = log.contains("BUG: spinlock wrong CPU on CPU#1, core/1");
     assert_eq!(reported, config::DEBUG_SPINLOCK, "{log}");
+    // Sleeping with the lock held is itself the bug the scheduler reports wherever spin_lock()
+    // raises the count (it then clears the count, as Linux's schedule_debug() does, so the
+    // unlock's preempt_enable() underflows, which debug-preempt reports in turn).
+    let atomic_schedule = log.contains("BUG: scheduling while atomic: core/1/");
+    assert_eq!(atomic_schedule, config::PREEMPT_COUNT, "{log}");
+    let underflow = log.contains("DEBUG_LOCKS_WARN_ON(!(preempt_count() & PREEMPT_MASK))");
+    assert_eq!(underflow, config::PREEMPT_COUNT && config::DEBUG_PREEMPT, "{log}");
 }
 
 #[test]
