@@ -73,8 +73,9 @@ macro_rules! fixup_end {
 /// the module documentation); a kernel that does not invoke this macro never refers to them.
 ///
 /// # Safety
-/// Expands to an `unsafe` block: call it once, at boot, before the table is in use, and hand
-/// the result straight to `ExceptionTable::install` (it aliases the linked section).
+/// The expansion calls an `unsafe fn`, so it must stand inside the caller's `unsafe` block:
+/// call it once, at boot, before the table is in use, and hand the result straight to
+/// `ExceptionTable::install` (it aliases the linked section).
 #[macro_export]
 macro_rules! linker_ex_table {
     () => {{
@@ -82,12 +83,26 @@ macro_rules! linker_ex_table {
             static mut __start___ex_table: $crate::__private::ExtableEntry;
             static mut __stop___ex_table: $crate::__private::ExtableEntry;
         }
-        let start = core::ptr::addr_of_mut!(__start___ex_table);
-        let stop = core::ptr::addr_of_mut!(__stop___ex_table);
-        let len = (stop as usize - start as usize)
-            / core::mem::size_of::<$crate::__private::ExtableEntry>();
-        // SAFETY: the linker defines both symbols around the collected entries, which are
-        // 4-byte aligned ExtableEntry records; the caller uses the slice once, at boot.
-        unsafe { core::slice::from_raw_parts_mut(start, len) }
+        $crate::__private::linked_section_mut(
+            core::ptr::addr_of_mut!(__start___ex_table),
+            core::ptr::addr_of_mut!(__stop___ex_table),
+        )
     }};
+}
+
+/// The records of type `T` a linker collected between `start` and `stop` (the
+/// `__start_`/`__stop_` symbols of a section), as one slice.
+///
+/// # Safety
+/// `start` and `stop` bound a section of `T` records, `start <= stop`, suitably aligned; the
+/// caller takes the only reference to them for as long as it keeps the slice.
+///
+/// # Context
+/// Never sleeps; boot.
+#[doc(hidden)]
+pub unsafe fn linked_section_mut<T>(start: *mut T, stop: *mut T) -> &'static mut [T] {
+    let len = (stop as usize - start as usize) / core::mem::size_of::<T>();
+    // SAFETY: the caller's contract: the linker bounds a run of `len` aligned records, and
+    // this is the only reference to them.
+    unsafe { core::slice::from_raw_parts_mut(start, len) }
 }

@@ -160,6 +160,7 @@ macro_rules! native_irq_methods {
 /// What this crate's exported macros name; not part of the API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::extable::linked_section_mut;
     pub use mightfault_core;
     pub use mightfault_core::extable::ExtableEntry;
 }

@@ -184,7 +184,11 @@ fn unlock_on_another_cpu_fails_and_debug_spinlock_says_so() {
     let atomic_schedule = log.contains("BUG: scheduling while atomic: core/1/");
     assert_eq!(atomic_schedule, config::PREEMPT_COUNT, "{log}");
     let underflow = log.contains("DEBUG_LOCKS_WARN_ON(!(preempt_count() & PREEMPT_MASK))");
-    assert_eq!(underflow, config::PREEMPT_COUNT && config::DEBUG_PREEMPT, "{log}");
+    assert_eq!(
+        underflow,
+        config::PREEMPT_COUNT && config::DEBUG_PREEMPT,
+        "{log}"
+    );
 }
 
 #[test]

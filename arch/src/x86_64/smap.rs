@@ -47,19 +47,19 @@ pub unsafe fn nop_out_sites(sites: &[i32]) -> usize {
 /// `&'static [i32]` for [`nop_out_sites`].
 ///
 /// # Safety
-/// Expands to an `unsafe` block that refers to `__start_smap_sites`/`__stop_smap_sites`, which
-/// the linker defines (see the module documentation).
+/// The expansion calls an `unsafe fn`, so it must stand inside the caller's `unsafe` block; it
+/// refers to `__start_smap_sites`/`__stop_smap_sites`, which the linker defines (see the module
+/// documentation).
 #[macro_export]
 macro_rules! linker_smap_sites {
     () => {{
         extern "C" {
-            static __start_smap_sites: i32;
-            static __stop_smap_sites: i32;
+            static mut __start_smap_sites: i32;
+            static mut __stop_smap_sites: i32;
         }
-        let start = core::ptr::addr_of!(__start_smap_sites);
-        let stop = core::ptr::addr_of!(__stop_smap_sites);
-        let len = (stop as usize - start as usize) / core::mem::size_of::<i32>();
-        // SAFETY: the linker defines both symbols around the collected 4-byte site records.
-        unsafe { core::slice::from_raw_parts(start, len) }
+        &*$crate::__private::linked_section_mut(
+            core::ptr::addr_of_mut!(__start_smap_sites),
+            core::ptr::addr_of_mut!(__stop_smap_sites),
+        )
     }};
 }

@@ -16,9 +16,9 @@ pub static EXTABLE: ExceptionTable = ExceptionTable::new();
 /// # Context
 /// Never sleeps; boot.
 pub unsafe fn init() -> usize {
-    // The macro is its own unsafe block; its promise (used once, at boot, before the table is
-    // in use) is the caller's contract. The section is rewritten here, then handed over whole.
-    let entries = mightfault_arch::linker_ex_table!();
+    // SAFETY: the caller's contract: once, at boot, before the table is in use; this is the
+    // only reference to the linked section, rewritten here and then handed over whole.
+    let entries = unsafe { mightfault_arch::linker_ex_table!() };
     crate::extable_reverse::reverse(entries);
     // SAFETY: the caller's contract: once, at boot, before the table is searched; nothing
     // else writes the linked section from now on.

@@ -31,7 +31,9 @@ pub unsafe fn init_boot() -> usize {
     let smap = cpu_has_smap();
     HAS_SMEP.store(smep, Ordering::Relaxed);
     HAS_SMAP.store(smap, Ordering::Relaxed);
-    let sites = linker_smap_sites!();
+    // SAFETY: the linker defines the section bounds (the library's smap module documents
+    // where); the sites are only read here, at boot.
+    let sites = unsafe { linker_smap_sites!() };
     if smap {
         sites.len()
     } else {
