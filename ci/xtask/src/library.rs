@@ -22,24 +22,30 @@ fn package_args() -> Vec<String> {
         .collect()
 }
 
-/// `cargo doc` of the library crates on the host, every feature on, warnings denied.
+/// The bundled test kernel: documented with the library, so its docs hold too.
+const TEST_KERNEL: &str = "mightfault-test-kernel";
+
+/// `cargo doc` of the library crates and the test kernel on the host, every feature on,
+/// warnings denied.
 pub fn doc_host() -> Result {
     let mut cargo = host_cargo();
     cargo
         .args(["doc", "--no-deps", "--all-features"])
         .args(package_args())
+        .args(["-p", TEST_KERNEL])
         .env("RUSTDOCFLAGS", "-D warnings");
     cmd::run(&mut cargo)
 }
 
-/// `cargo doc` of the library crates for `arch`'s bare-metal target (where its module exists),
-/// every feature on, warnings denied.
+/// `cargo doc` of the library crates and the test kernel for `arch`'s bare-metal target
+/// (where their arch modules exist), every feature on, warnings denied.
 pub fn doc_target(arch: &Arch) -> Result {
     qemu::ensure_tools(arch)?;
     let mut cargo = cmd::cross_cargo();
     cargo
         .args(["doc", "--no-deps", "--all-features"])
         .args(package_args())
+        .args(["-p", TEST_KERNEL])
         .args(["--target", &arch.target_arg()])
         .arg("--target-dir")
         .arg(qemu::target_dir())

@@ -1,7 +1,7 @@
 //! Boot: the entry QEMU's pseries machine (VOF firmware) jumps to at physical 0x400000, in real
 //! mode, big-endian, 64-bit; and the entry of the cpus started with RTAS `start-cpu`.
 //!
-//! Both entries switch to 64-bit mode (VOF enters with MSR[SF] clear), move to the kernel's 0xc000... alias (real mode ignores the top address bits,
+//! Both entries switch to 64-bit mode (VOF enters with MSR\[SF\] clear), move to the kernel's 0xc000... alias (real mode ignores the top address bits,
 //! so this works before translation), set r2 to the TOC, r13 to the cpu's PACA and r1 to its
 //! boot stack, enable floating point (MSR\[FP\]: the compiler may use FP registers), and call
 //! Rust: the boot cpu after zeroing .bss. The boot cpu then installs the exception vectors,

@@ -2,7 +2,7 @@
 //!
 //! The hypervisor's cpu ids depend on QEMU's threading mode (0, 1, 2, ... or 0, 8, 16, ...),
 //! and this image does not read the device tree, so the boot cpu (id 0) offers `start-cpu` to
-//! every id below [`MAX_HW_ID`]: ids without a cpu answer with a parameter error. Each cpu that
+//! every id below `MAX_HW_ID`: ids without a cpu answer with a parameter error. Each cpu that
 //! starts gets the next logical number (passed in r3), its own boot stack, and a PACA whose
 //! interrupt server number is its id; the boot cpu waits for it to report in before going on.
 

@@ -8,7 +8,7 @@
 //! bits) and `rfid`s to `mf_ppc_vec_virt` at its 0xc000... address with the kernel MSR
 //! (translation as the kernel uses it, FP on, interrupts off). There the full register state
 //! is saved in a [`TrapFrame`] on the interrupted stack (below the ELFv2 288-byte protected
-//! zone) and [`mf_ppc_trap`] dispatches. The exit restores everything but r2 (one TOC) and
+//! zone) and `mf_ppc_trap` dispatches. The exit restores everything but r2 (one TOC) and
 //! r13 (the cpu's PACA: a task that slept in a fault handler may come back on another cpu).
 //!
 //! Every exception not handled below prints an oops with the registers and ends the run.

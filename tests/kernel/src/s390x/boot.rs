@@ -3,7 +3,7 @@
 //! QEMU loads the image at its physical addresses (1 MiB up) and enters `mf_start` (entry.rs)
 //! in 64-bit mode with DAT and interrupts off. The entry code zeroes .bss, builds the page
 //! tables at physical addresses (`paging::mf_s390_early_paging`), loads the ASCE, and continues
-//! with DAT on at the kernel's virtual address in [`mf_s390_boot_main`], on the boot stack.
+//! with DAT on at the kernel's virtual address in `mf_s390_boot_main`, on the boot stack.
 //!
 //! `mf_s390_boot_main` fills the boot cpu's lowcore vectors, enables the console, sorts the
 //! exception table, makes the boot cpu's idle task current, enables the emergency-signal

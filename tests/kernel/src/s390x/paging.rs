@@ -2,7 +2,7 @@
 //! tables mapping all RAM at KERNEL_BASE with 4 KiB pages, and the user area's own segment
 //! table and page table.
 //!
-//! [`mf_s390_early_paging`] runs before DAT is on, at physical addresses: the kernel's statics
+//! `mf_s390_early_paging` runs before DAT is on, at physical addresses: the kernel's statics
 //! are reached PC-relatively (`larl`), so the addresses it sees are physical, which is what the
 //! table entries must hold. It uses no function pointers or trait objects (those hold linked,
 //! virtual addresses).

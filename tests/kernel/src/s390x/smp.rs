@@ -5,7 +5,7 @@
 //! of its control registers so the new cpu shares the ASCE and subclass masks, an idle stack),
 //! then orders initial cpu reset, set prefix and restart. The restart new PSW enters
 //! `mf_s390_start_real`, which loads the control registers and continues with DAT on in
-//! [`mf_s390_secondary_main`]. Cpu numbers are cpu addresses.
+//! `mf_s390_secondary_main`. Cpu numbers are cpu addresses.
 //!
 //! The rescheduling IPI is the emergency signal (external interruption 0x1201).
 

@@ -27,7 +27,7 @@ pub const DIRECT_MAP_SIZE: usize = 4 << 30;
 /// The first address above user space, Linux's TASK_SIZE_MAX on 4-level paging.
 pub const USER_LIMIT: usize = 0x0000_7fff_ffff_f000;
 
-/// Where [`crate::x86_64::map_user_pages`] lays out the test's user pages (1 GiB: PML4 slot 0,
+/// Where the user area (`crate::user_area::map_user_pages`) lays out the test's user pages (1 GiB: PML4 slot 0,
 /// PDPT slot 1, a page table of its own).
 pub const USER_AREA_BASE: usize = 0x0000_0000_4000_0000;
 
