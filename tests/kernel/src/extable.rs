@@ -2,7 +2,7 @@
 //! entries the linker collected from every `__ex_table` section (the library's accessors' and
 //! this kernel's own), handed over in reverse order on purpose (see `extable_reverse`).
 
-use mightfault_core::extable::{ExceptionTable, ExtableEntry};
+use mightfault_core::extable::ExceptionTable;
 
 /// The table every fault handler of this kernel searches.
 pub static EXTABLE: ExceptionTable = ExceptionTable::new();
@@ -23,12 +23,4 @@ pub unsafe fn init() -> usize {
     // SAFETY: the caller's contract: once, at boot, before the table is searched; nothing
     // else writes the linked section from now on.
     unsafe { EXTABLE.install(entries) }
-}
-
-/// The entry for the instruction at `addr`, if it is a user access. None before [`init`].
-///
-/// # Context
-/// Never sleeps; any context, including the fault handlers.
-pub fn search(addr: usize) -> Option<&'static ExtableEntry> {
-    EXTABLE.search(addr)
 }

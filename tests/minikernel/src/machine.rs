@@ -59,14 +59,6 @@ impl Machine {
         &self.cpus[self.on_cpu.get()]
     }
 
-    /// Cpu `id`'s per-cpu area.
-    ///
-    /// # Context
-    /// Never sleeps; any context. Panics when there is no such cpu.
-    pub fn cpu(&self, id: usize) -> &Cpu {
-        &self.cpus[id]
-    }
-
     /// The running task.
     ///
     /// # Context
@@ -119,6 +111,5 @@ impl Machine {
         }
         self.task.context.note_voluntary_switch();
         self.on_cpu.set((self.on_cpu.get() + 1) % NR_CPUS);
-        self.task.note_migration();
     }
 }

@@ -35,7 +35,9 @@ pub(super) fn exception_table_sorted_at_install<M: SeedMachine>() -> Outcome {
     check!(M, is_sorted(entries), "the installed table is out of order");
     for entry in entries {
         let insn = entry.insn_addr();
-        let found = extable::search(insn).map(|found| found.fixup_addr());
+        let found = extable::EXTABLE
+            .search(insn)
+            .map(|found| found.fixup_addr());
         check!(
             M,
             found == Some(entry.fixup_addr()),

@@ -5,7 +5,7 @@ use core::arch::asm;
 
 // Interrupt masking is a building block of the library; the kernel uses it from there.
 pub use mightfault_arch::powerpc64::irq::{
-    disable_irqs, enable_irqs, irq_restore, irq_save, irqs_disabled, read_msr, MSR_EE, MSR_RI,
+    disable_irqs, enable_irqs, irqs_disabled, read_msr, MSR_EE, MSR_RI,
 };
 
 /// MSR\[SF\]: 64-bit mode.

@@ -4,9 +4,7 @@
 use core::arch::asm;
 
 // Interrupt masking is a building block of the library; the kernel uses it from there.
-pub use mightfault_arch::s390x::irq::{
-    disable_irqs, enable_irqs, irq_restore, irq_save, irqs_disabled, PSW_EXT, PSW_IO,
-};
+pub use mightfault_arch::s390x::irq::{disable_irqs, enable_irqs, irqs_disabled, PSW_EXT};
 
 /// PSW bit 5: dynamic address translation.
 pub const PSW_DAT: u64 = 1 << 58;

@@ -5,7 +5,7 @@ use core::arch::asm;
 
 // Interrupt masking is a building block of the library; the kernel uses it from there.
 pub use mightfault_arch::x86_64::irq::{
-    disable_irqs, enable_irqs, irq_restore, irq_save, irqs_disabled, rflags, RFLAGS_AC, RFLAGS_IF,
+    disable_irqs, enable_irqs, irq_restore, irq_save, irqs_disabled, rflags,
 };
 
 /// CR0.WP: supervisor writes honour read-only pages (a kernel `put_user` to a read-only page
