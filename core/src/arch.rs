@@ -7,6 +7,7 @@
 use core::sync::atomic::{compiler_fence, AtomicU32, Ordering};
 
 use crate::debug_state::DebugState;
+use crate::machine_state::MachineState;
 use crate::task::TaskContext;
 
 /// Where the preempt count lives and how it is changed.
@@ -84,7 +85,8 @@ impl IrqFlags {
 /// # Safety
 /// Implementors promise that [`Arch::current_task`] returns the context of the task running
 /// on this cpu and that it stays valid for as long as that task can run, that
-/// [`Arch::cpu_id`] is the running cpu's number, and that [`Arch::local_irq_save`] really masks
+/// [`Arch::cpu_id`] is the running cpu's number (below
+/// [`crate::machine_state::MAX_CPUS`]), and that [`Arch::local_irq_save`] really masks
 /// interrupts on this cpu until the matching restore.
 pub unsafe trait Arch: Sized + 'static {
     /// Where this machine keeps the preempt count.
@@ -173,6 +175,12 @@ pub unsafe trait Arch: Sized + 'static {
     /// # Context
     /// Never sleeps; any context.
     fn debug_state() -> &'static DebugState;
+
+    /// The softirq and RCU state of this machine (one static per kernel).
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    fn machine_state() -> &'static MachineState;
 
     /// A compiler-only barrier, Linux's `barrier()`: the compiler may not move memory accesses
     /// across it, and the cpu is not told anything. preempt_disable() and pagefault_disable()

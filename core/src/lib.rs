@@ -43,10 +43,14 @@ pub mod fault;
 #[cfg(feature = "debug-atomic-sleep")]
 pub mod held_locks;
 pub mod irq;
+pub mod irq_entry;
+pub mod machine_state;
 pub mod might_sleep;
 pub mod pagefault;
 pub mod preempt;
 pub mod preempt_count;
+pub mod rcu;
+pub mod softirq;
 pub mod spinlock;
 pub mod task;
 pub mod user_access;
@@ -59,6 +63,8 @@ pub use irq::{
     irqs_disabled, local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save,
     IrqSaveGuard,
 };
+pub use irq_entry::{irq_enter, irq_exit, preemptible_on_irq_return};
+pub use machine_state::MachineState;
 pub use might_sleep::{cant_sleep, might_fault, might_sleep};
 pub use pagefault::{
     faulthandler_disabled, pagefault_disable, pagefault_disabled, pagefault_enable,
@@ -69,6 +75,11 @@ pub use preempt::{
     preempt_enable_no_resched, PreemptDisabledGuard,
 };
 pub use preempt_count::PreemptCount;
+pub use rcu::{rcu_preempt_depth, rcu_read_lock, rcu_read_unlock, synchronize_rcu, RcuReadGuard};
+pub use softirq::{
+    in_serving_softirq, in_softirq, local_bh_disable, local_bh_enable, raise_softirq, Softirq,
+    BhDisabledGuard,
+};
 pub use spinlock::{Lockup, RawSpinLock, SpinLockGuard};
 pub use task::TaskContext;
 pub use user_access::{Efault, RawUserAccess, UserScalar};

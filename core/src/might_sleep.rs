@@ -7,7 +7,9 @@ use core::panic::Location;
 use crate::arch::Arch;
 
 /// Declares that the caller may sleep. With `debug-atomic-sleep`, reports when called in atomic
-/// context or with interrupts masked (at most once a second); without it, compiles to nothing.
+/// context (a raised preempt count: spinlock, preempt_disable, hardirq, softirq, bh disabled),
+/// with interrupts masked, or inside an RCU reader (at most once a second); without it,
+/// compiles to nothing.
 ///
 /// # Context
 /// Never sleeps itself; call it from any function that may sleep, at the top.
@@ -58,7 +60,10 @@ pub fn cant_sleep<A: Arch>() {
 #[cfg(feature = "debug-atomic-sleep")]
 #[inline(always)]
 fn check_sleep_allowed<A: Arch>(at: &'static Location<'static>) {
-    if crate::preempt::in_atomic::<A>() || A::irqs_disabled() {
+    if crate::preempt::in_atomic::<A>()
+        || A::irqs_disabled()
+        || crate::rcu::rcu_preempt_depth::<A>() != 0
+    {
         report_sleep_in_atomic::<A>(at);
     }
 }
@@ -87,6 +92,14 @@ fn report_sleep_in_atomic<A: Arch>(at: &'static Location<'static>) {
         task.name(),
         count,
     );
+    // Linux prints this line whenever RCU readers can be preempted (CONFIG_PREEMPT_RCU).
+    if crate::config::PREEMPT {
+        crate::kprint!(
+            A,
+            "RCU nest depth: {}, expected: 0\n",
+            crate::rcu::rcu_preempt_depth::<A>()
+        );
+    }
     report_held_locks::<A>();
     #[cfg(feature = "debug-preempt")]
     report_preempt_disable_ip::<A>(count);
@@ -146,7 +159,7 @@ fn report_preempt_disable_ip<A: Arch>(count: u32) {
     match A::current_task().preempt_disable_ip() {
         Some(at) => crate::kprint!(A, "Preemption disabled at:\n{}:{}\n", at.file(), at.line()),
         // This task never raised its count from 0 through preempt_disable() or
-        // hardirq_enter(): a backend added to its store directly. Say so, as Linux's line
+        // irq_enter(): a backend added to its store directly. Say so, as Linux's line
         // then shows a null address.
         None => crate::kprint!(A, "Preemption disabled at:\n(not recorded)\n"),
     }

@@ -11,7 +11,7 @@ use core::panic::Location;
 use crate::arch::{Arch, PreemptCountStore};
 #[cfg(feature = "preempt-count")]
 use crate::preempt_count::PREEMPT_OFFSET;
-use crate::preempt_count::{PreemptCount, HARDIRQ_OFFSET, SOFTIRQ_OFFSET};
+use crate::preempt_count::{PreemptCount, SOFTIRQ_OFFSET};
 
 /// Linux's preempt_count(): the count without the need-resched bit.
 ///
@@ -156,35 +156,10 @@ fn preempt_underflow<A: Arch>(at: &'static Location<'static>) -> bool {
 /// Nested disables keep the outermost site, which is the one that explains the atomic context.
 #[cfg(feature = "debug-preempt")]
 #[inline(always)]
-fn note_preempt_off<A: Arch>(val: u32, at: &'static Location<'static>) {
+pub(crate) fn note_preempt_off<A: Arch>(val: u32, at: &'static Location<'static>) {
     if preempt_count::<A>() == val {
         A::current_task().set_preempt_disable_ip(at);
     }
-}
-
-/// Enters hard interrupt context; backends call it at the top of an interrupt handler.
-/// With `debug-preempt`, an interrupt that finds the count at 0 records its caller as where
-/// preemption was disabled, as Linux's `preempt_count_add()` does for `irq_enter()`.
-///
-/// # Context
-/// Never sleeps; interrupt entry only, with interrupts masked.
-#[inline(always)]
-#[track_caller]
-pub fn hardirq_enter<A: Arch>() {
-    A::PreemptCount::add(HARDIRQ_OFFSET);
-    #[cfg(feature = "debug-preempt")]
-    note_preempt_off::<A>(HARDIRQ_OFFSET, Location::caller());
-    A::compiler_barrier();
-}
-
-/// Leaves hard interrupt context entered by [`hardirq_enter`].
-///
-/// # Context
-/// Never sleeps; interrupt exit only, with interrupts masked.
-#[inline(always)]
-pub fn hardirq_exit<A: Arch>() {
-    A::compiler_barrier();
-    A::PreemptCount::sub(HARDIRQ_OFFSET);
 }
 
 /// Keeps preemption disabled until dropped.

@@ -28,6 +28,11 @@ pub struct TaskContext {
     preempt_count: Cell<u32>,
     need_resched: Cell<bool>,
     voluntary_switches: AtomicU64,
+    /// RCU read-side nesting (used with `preempt`; readers disable preemption otherwise).
+    rcu_read_lock_nesting: Cell<u32>,
+    /// 0, or 1 + the grace-period phase this task was counted in when it was switched out
+    /// inside a read-side section.
+    rcu_blocked_phase: Cell<u8>,
     #[cfg(feature = "debug-atomic-sleep")]
     held_locks: HeldLocks,
     /// Where the preempt count was last raised from 0: Linux's `current->preempt_disable_ip`.
@@ -64,6 +69,8 @@ impl TaskContext {
             preempt_count: Cell::new(0),
             need_resched: Cell::new(false),
             voluntary_switches: AtomicU64::new(0),
+            rcu_read_lock_nesting: Cell::new(0),
+            rcu_blocked_phase: Cell::new(0),
             #[cfg(feature = "debug-atomic-sleep")]
             held_locks: HeldLocks::new(),
             #[cfg(feature = "debug-preempt")]
@@ -129,6 +136,23 @@ impl TaskContext {
         &self.need_resched
     }
 
+    pub(crate) fn rcu_read_lock_nesting_cell(&self) -> &Cell<u32> {
+        &self.rcu_read_lock_nesting
+    }
+
+    pub(crate) fn rcu_blocked_phase_cell(&self) -> &Cell<u8> {
+        &self.rcu_blocked_phase
+    }
+
+    /// The task's RCU read-side nesting depth (always 0 without `preempt`, where readers are
+    /// preempt-disabled regions instead).
+    ///
+    /// # Context
+    /// Never sleeps; any context. Meaningful for the running task.
+    pub fn rcu_read_lock_depth(&self) -> u32 {
+        self.rcu_read_lock_nesting.get()
+    }
+
     /// The per-task preempt count as stored, for backends and diagnostics.
     ///
     /// # Context
@@ -147,7 +171,7 @@ impl TaskContext {
     }
 
     /// Where this task's preempt count was last raised from 0 (by [`crate::preempt_disable`],
-    /// a spinlock or [`crate::preempt::hardirq_enter`]), as Linux's
+    /// a spinlock or [`crate::irq_enter`]), as Linux's
     /// `current->preempt_disable_ip`: what the sleeping-function report prints as
     /// `Preemption disabled at:`. `None` until the first time. It is not cleared when the count
     /// drops back to 0, as Linux's is not.

@@ -9,6 +9,8 @@
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod context_machine;
+pub mod contexts;
 pub mod ktap;
 pub mod machine;
 pub mod machines;
@@ -16,6 +18,7 @@ pub mod seed;
 mod support;
 pub mod uaccess_suite;
 
+pub use context_machine::ContextMachine;
 pub use machine::{PageKind, SeedMachine};
 
 /// Runs every suite on machine `M`, printing KTAP; returns whether nothing failed.
@@ -23,10 +26,14 @@ pub use machine::{PageKind, SeedMachine};
 /// # Context
 /// Sleeps (the cases page memory in and migrate between cpus); run it from a task in process
 /// context with no locks held.
-pub fn run_all<M: SeedMachine>() -> bool {
-    let (seed, uaccess) = (seed::suite::<M>(), uaccess_suite::suite::<M>());
+pub fn run_all<M: ContextMachine>() -> bool {
+    let (seed, uaccess, contexts) = (
+        seed::suite::<M>(),
+        uaccess_suite::suite::<M>(),
+        contexts::suite::<M>(),
+    );
     match M::arch_suite() {
-        Some(arch) => ktap::run::<M>(&[seed, uaccess, arch]),
-        None => ktap::run::<M>(&[seed, uaccess]),
+        Some(arch) => ktap::run::<M>(&[seed, uaccess, contexts, arch]),
+        None => ktap::run::<M>(&[seed, uaccess, contexts]),
     }
 }

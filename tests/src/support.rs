@@ -91,3 +91,42 @@ pub(crate) fn canary_intact() -> bool {
         byte == expected[index]
     })
 }
+
+/// A line formatted into a fixed buffer (the suites have no allocator); text that does not fit
+/// is cut.
+pub(crate) struct Line<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Line<N> {
+    /// Formats `args` into a new line.
+    pub(crate) fn format(args: core::fmt::Arguments<'_>) -> Self {
+        let mut line = Self {
+            bytes: [0; N],
+            len: 0,
+        };
+        // A full buffer only cuts the line; the comparison that uses it then fails loudly.
+        let _ = core::fmt::write(&mut line, args);
+        line
+    }
+
+    /// The text written so far.
+    pub(crate) fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl<const N: usize> core::fmt::Write for Line<N> {
+    fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        let room = N - self.len;
+        let take = text.len().min(room);
+        self.bytes[self.len..self.len + take].copy_from_slice(&text.as_bytes()[..take]);
+        self.len += take;
+        if take < text.len() {
+            Err(core::fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+}

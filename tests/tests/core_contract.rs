@@ -5,7 +5,7 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use mightfault_core::extable::{self, ExceptionTable, ExtableEntry};
-use mightfault_core::preempt::{hardirq_enter, hardirq_exit};
+use mightfault_core::{irq_enter, irq_exit};
 use mightfault_core::spinlock::lock_value;
 use mightfault_core::{
     cant_sleep, config, in_atomic, in_hardirq, in_interrupt, in_task, local_irq_enable,
@@ -131,14 +131,14 @@ fn context_predicates_follow_the_preempt_count() {
             in_interrupt::<HostPerCpu>(),
             in_hardirq::<HostPerCpu>(),
         );
-        hardirq_enter::<HostPerCpu>();
+        irq_enter::<HostPerCpu>();
         let irq = (
             in_task::<HostPerCpu>(),
             in_interrupt::<HostPerCpu>(),
             in_hardirq::<HostPerCpu>(),
             in_atomic::<HostPerCpu>(),
         );
-        hardirq_exit::<HostPerCpu>();
+        irq_exit::<HostPerCpu>();
         (task, irq, preempt_count::<HostPerCpu>())
     });
     assert_eq!(seen, ((true, false, false), (false, true, true, true), 0));
@@ -348,7 +348,7 @@ fn copy_to_user_under_spinlock_with_a_kernel_address_is_reported() {
 }
 
 /// The `Preemption disabled at:` line (debug-preempt): the place the count was raised from 0,
-/// not a nested raise; a new outermost raise replaces it; hardirq_enter() from 0 counts too; no
+/// not a nested raise; a new outermost raise replaces it; irq_enter() from 0 counts too; no
 /// line when the count is 0 (only irqs disabled).
 fn preemption_disabled_at_names_the_outermost_site<A: Arch>() {
     fn reset<A: Arch>() {
@@ -366,9 +366,9 @@ fn preemption_disabled_at_names_the_outermost_site<A: Arch>() {
         might_sleep::<A>();
         drop(guard);
         reset::<A>();
-        let (irq, ()) = (Location::caller(), hardirq_enter::<A>());
+        let (irq, ()) = (Location::caller(), irq_enter::<A>());
         might_sleep::<A>();
-        hardirq_exit::<A>();
+        irq_exit::<A>();
         reset::<A>();
         let flags = local_irq_save::<A>();
         might_sleep::<A>();
@@ -399,7 +399,7 @@ fn preemption_disabled_at_names_the_outermost_site<A: Arch>() {
     );
     assert!(
         reports[2].contains(&line(irq)),
-        "hardirq_enter() from 0: {log}"
+        "irq_enter() from 0: {log}"
     );
     assert!(!reports[3].contains("Preemption disabled at:"), "{log}");
     // Linux's order: the held locks, then where preemption was disabled, then the CPU line.

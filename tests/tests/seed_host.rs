@@ -3,7 +3,7 @@
 
 use mightfault_core::config;
 use mightfault_test_kernel::host::{HostPerCpu, HostPerTask, Machine, MachineConfig};
-use mightfault_tests::{run_all, SeedMachine};
+use mightfault_tests::{run_all, ContextMachine};
 
 const SEED_CASES: [&str; 11] = [
     "spinlock_copy_to_user_warns",
@@ -33,7 +33,7 @@ fn applies(case: &str) -> bool {
     }
 }
 
-fn run_on<M: SeedMachine>(cpus: u32, seed: u64) -> String {
+fn run_on<M: ContextMachine>(cpus: u32, seed: u64) -> String {
     let machine = Machine::new(MachineConfig {
         cpus,
         seed,
@@ -74,6 +74,7 @@ fn assert_seed_results(log: &str) {
         );
     }
     assert!(log.contains("ok 1 seed\n") && log.contains("ok 2 uaccess\n"));
+    assert!(log.contains("ok 3 contexts\n"), "{log}");
 }
 
 #[test]

@@ -3,15 +3,19 @@
 //! spin-loop hint. Where the count lives, interrupt masking, the clock and the console device
 //! stay with each arch.
 
-use mightfault_core::DebugState;
+use mightfault_core::{DebugState, MachineState};
 
 /// The report and warn-once state of this image (one machine per image, so one state).
 pub(crate) static DEBUG_STATE: DebugState = DebugState::new();
 
+/// The softirq and RCU state of this image.
+pub(crate) static MACHINE_STATE: MachineState = MachineState::new();
+
 /// Expands, inside a bare-metal arch's `unsafe impl Arch`, to its `preempt_schedule` (the
 /// shared scheduler's), `console_write` (the shared console's locked write to the arch's
 /// `ConsoleDevice`), `cpu_relax` (the compiler's spin-loop hint: `pause` on x86_64, nothing or a
-/// no-op hint elsewhere) and `debug_state` ([`DEBUG_STATE`]).
+/// no-op hint elsewhere), `debug_state` ([`DEBUG_STATE`]) and `machine_state`
+/// ([`MACHINE_STATE`]).
 macro_rules! bare_metal_arch_common {
     () => {
         fn preempt_schedule() {
@@ -30,6 +34,11 @@ macro_rules! bare_metal_arch_common {
         #[inline(always)]
         fn debug_state() -> &'static mightfault_core::DebugState {
             &$crate::arch_common::DEBUG_STATE
+        }
+
+        #[inline(always)]
+        fn machine_state() -> &'static mightfault_core::MachineState {
+            &$crate::arch_common::MACHINE_STATE
         }
     };
 }

@@ -67,6 +67,10 @@ unsafe impl Arch for Mini {
     fn debug_state() -> &'static DebugState {
         machine().debug_state()
     }
+
+    fn machine_state() -> &'static mightfault_core::MachineState {
+        machine().machine_state()
+    }
 }
 
 // SAFETY: every access of the accessors below goes through crate::fault::data_access_fault,

@@ -25,6 +25,7 @@ pub struct Machine {
     memory: UserMemory,
     clock_ns: Cell<u64>,
     debug: DebugState,
+    state: mightfault_core::MachineState,
 }
 
 thread_local! {
@@ -48,6 +49,7 @@ impl Machine {
             memory: UserMemory::new(),
             clock_ns: Cell::new(0),
             debug: DebugState::new(),
+            state: mightfault_core::MachineState::new(),
         }
     }
 
@@ -81,6 +83,14 @@ impl Machine {
     /// Never sleeps; any context.
     pub fn debug_state(&self) -> &DebugState {
         &self.debug
+    }
+
+    /// The softirq and RCU state mightfault keeps for this machine.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    pub fn machine_state(&self) -> &mightfault_core::MachineState {
+        &self.state
     }
 
     /// Reads the clock (which moves on by one millisecond each time).

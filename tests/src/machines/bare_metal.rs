@@ -55,5 +55,42 @@ macro_rules! bare_metal_seed_machine {
                 Some($arch_suite)
             }
         }
+
+        impl $crate::context_machine::ContextMachine for $machine {
+            fn set_tick(hz: u32, slice_ticks: u32) {
+                mightfault_test_kernel::sched::set_tick_hz(hz);
+                mightfault_test_kernel::sched::set_time_slice_ticks(slice_ticks);
+            }
+
+            fn spawn(name: &'static str, entry: fn(usize), arg: usize, cpu: u32, pinned: bool) {
+                if pinned {
+                    mightfault_test_kernel::sched::spawn_pinned::<$machine>(name, entry, arg, cpu);
+                } else {
+                    mightfault_test_kernel::sched::spawn::<$machine>(name, entry, arg, cpu);
+                }
+            }
+
+            fn yield_now() {
+                mightfault_test_kernel::sched::yield_now::<$machine>();
+            }
+
+            fn cond_resched() {
+                mightfault_test_kernel::sched::cond_resched::<$machine>();
+            }
+
+            fn run_in_hardirq(func: fn(usize), arg: usize) -> bool {
+                mightfault_test_kernel::sched::run_in_hardirq::<$machine>(func, arg)
+            }
+
+            fn synchronize_rcu() {
+                mightfault_core::synchronize_rcu::<$machine>(|| {
+                    mightfault_test_kernel::sched::yield_now::<$machine>()
+                });
+            }
+
+            fn switch_stats() -> (u64, u64) {
+                mightfault_test_kernel::sched::switch_stats()
+            }
+        }
     };
 }

@@ -2,6 +2,7 @@
 
 use mightfault_test_kernel::host::{CountPlacement, Host, Machine, PAGE_SIZE};
 
+use crate::context_machine::ContextMachine;
 use crate::machine::{PageKind, SeedMachine};
 
 /// Where the suites lay out their user pages in the simulation.
@@ -38,5 +39,37 @@ impl<P: CountPlacement> SeedMachine for Host<P> {
 
     fn sleep_while_other_runs(other: fn(usize), arg: usize, name: &'static str, resume_on: u32) {
         Machine::current().sleep_while_other_runs(move || other(arg), name, resume_on);
+    }
+}
+
+/// The simulation's interrupts, scheduler and grace period (see the test kernel's `host`
+/// module): interrupts arrive at points the seed chooses, at the rate set here.
+impl<P: CountPlacement> ContextMachine for Host<P> {
+    fn set_tick(hz: u32, slice_ticks: u32) {
+        Machine::current().set_tick(hz, slice_ticks);
+    }
+
+    fn spawn(name: &'static str, entry: fn(usize), arg: usize, cpu: u32, pinned: bool) {
+        Machine::current().spawn_task(name, cpu, pinned, move || entry(arg));
+    }
+
+    fn yield_now() {
+        Host::<P>::yield_now();
+    }
+
+    fn cond_resched() {
+        Host::<P>::cond_resched();
+    }
+
+    fn run_in_hardirq(func: fn(usize), arg: usize) -> bool {
+        Host::<P>::run_in_hardirq(move || func(arg))
+    }
+
+    fn synchronize_rcu() {
+        mightfault_core::synchronize_rcu::<Self>(Host::<P>::yield_now);
+    }
+
+    fn switch_stats() -> (u64, u64) {
+        Machine::current().switch_stats()
     }
 }

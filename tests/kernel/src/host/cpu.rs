@@ -1,6 +1,8 @@
-//! A simulated cpu: its preempt count (when the count is per-cpu) and its interrupt flag.
+//! A simulated cpu: its preempt count (when the count is per-cpu), its interrupt flag, and
+//! what its simulated interrupts need (see `irq`).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Mutex;
 
 use mightfault_core::preempt_count::PreemptCount;
 use mightfault_core::PreemptCountStore;
@@ -13,6 +15,14 @@ pub(crate) struct SimCpu {
     /// set means no reschedule is pending), so both encodings get exercised.
     preempt_count: AtomicU32,
     irqs_disabled: AtomicBool,
+    /// A simulated interrupt is being delivered on this cpu (none nests inside it).
+    pub(crate) delivering: AtomicBool,
+    /// The task whose time slice `slice_used` counts (pid; 0: none yet).
+    pub(crate) slice_owner: AtomicU32,
+    /// Ticks that task has used of its time slice.
+    pub(crate) slice_used: AtomicU32,
+    /// A function queued by `run_in_hardirq` for this cpu's next interrupt.
+    pub(crate) hardirq_work: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 impl SimCpu {
@@ -20,6 +30,10 @@ impl SimCpu {
         Self {
             preempt_count: AtomicU32::new(PreemptCount::NEED_RESCHED.bits()),
             irqs_disabled: AtomicBool::new(false),
+            delivering: AtomicBool::new(false),
+            slice_owner: AtomicU32::new(0),
+            slice_used: AtomicU32::new(0),
+            hardirq_work: Mutex::new(None),
         }
     }
 

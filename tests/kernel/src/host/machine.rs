@@ -1,4 +1,5 @@
-//! The simulated machine: cpus, scheduler, user memory, clock, console and debug state.
+//! The simulated machine: cpus, scheduler, simulated interrupts, user memory, clock, console and
+//! debug state.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -13,6 +14,7 @@ use mightfault_core::{Arch, DebugState};
 use super::clock::Clock;
 use super::cpu::SimCpu;
 use super::extable::{self, Site};
+use super::irq::IrqSim;
 use super::memory::UserMemory;
 use super::sched::{Scheduler, SimTask, StopReason};
 use crate::UserPageKind;
@@ -22,7 +24,8 @@ use crate::UserPageKind;
 pub struct MachineConfig {
     /// Number of simulated cpus (at least 1).
     pub cpus: u32,
-    /// Seed of the scheduler's choices (which cpu an undirected wake-up lands on).
+    /// Seed of the scheduler's choices (which cpu an undirected wake-up or a preempted task
+    /// lands on) and of when simulated interrupts arrive.
     pub seed: u64,
     /// Also print console output to the host's stdout as it happens.
     pub echo_console: bool,
@@ -42,9 +45,11 @@ impl Default for MachineConfig {
 pub struct Machine {
     cpus: Box<[SimCpu]>,
     sched: Scheduler,
+    irq: IrqSim,
     memory: Mutex<UserMemory>,
     clock: Clock,
     debug: DebugState,
+    state: mightfault_core::MachineState,
     console: Mutex<String>,
     echo_console: bool,
     next_pid: AtomicU32,
@@ -84,9 +89,11 @@ impl Machine {
         Box::leak(Box::new(Machine {
             cpus: (0..cpus).map(|_| SimCpu::new()).collect(),
             sched: Scheduler::new(cpus, config.seed),
+            irq: IrqSim::new(config.seed),
             memory: Mutex::new(UserMemory::default()),
             clock: Clock::new(),
             debug: DebugState::new(),
+            state: mightfault_core::MachineState::new(),
             console: Mutex::new(String::new()),
             echo_console: config.echo_console,
             next_pid: AtomicU32::new(1),
@@ -116,7 +123,7 @@ impl Machine {
     ) -> R {
         let result = Arc::new(Mutex::new(None));
         let slot = Arc::clone(&result);
-        self.spawn(name, 0, false, move || {
+        self.spawn(name, 0, false, false, move || {
             *lock(&slot) = Some(main());
         });
         self.sched.kick();
@@ -139,16 +146,37 @@ impl Machine {
         value.expect("the main task finished without a result")
     }
 
+    /// Starts `body` as a new task called `name`, runnable on `cpu` behind the tasks already
+    /// runnable; with `pinned` it only ever runs there, otherwise a preemption or a wake-up
+    /// may move it. Returns its pid. The machine's `run` waits for it to exit.
+    ///
+    /// # Context
+    /// Never sleeps; inside a simulated task.
+    pub fn spawn_task(
+        &'static self,
+        name: &'static str,
+        cpu: u32,
+        pinned: bool,
+        body: impl FnOnce() + Send + 'static,
+    ) -> u32 {
+        let cpu = cpu.min(self.nr_cpus() - 1);
+        self.spawn(name, cpu, false, pinned, body)
+    }
+
     /// Creates a task running `body` on `cpu`; returns its pid.
     fn spawn(
         &'static self,
         name: &'static str,
         cpu: u32,
         front: bool,
+        pinned: bool,
         body: impl FnOnce() + Send + 'static,
     ) -> u32 {
         let pid = self.next_pid.fetch_add(1, Ordering::Relaxed);
         let task: &'static SimTask = Box::leak(Box::new(SimTask::new(pid, name)));
+        if pinned {
+            task.pin(cpu);
+        }
         self.sched.admit(task, cpu, front);
         let handle = thread::Builder::new()
             .name(format!("{name}/{pid}"))
@@ -181,6 +209,53 @@ impl Machine {
         self.clock.advance(ns);
     }
 
+    /// Sets the simulated timer of every cpu to `hz`, and a task runs `slice_ticks` ticks
+    /// before a waiting task may take its cpu. Each point where an interrupt may arrive
+    /// counts as one `cpu_relax()` (1 µs) of every cpu's time, since the simulation runs its
+    /// cpus one at a time: an interrupt arrives there with a chance of `hz` × cpus per
+    /// million (at every point from 1,000,000 on). A machine starts with `hz` 0: no
+    /// interrupts.
+    ///
+    /// # Context
+    /// Never sleeps; inside or outside a simulated task.
+    pub fn set_tick(&self, hz: u32, slice_ticks: u32) {
+        self.irq.set_tick(hz, slice_ticks, self.nr_cpus());
+    }
+
+    /// Restarts the generator that decides when simulated interrupts arrive.
+    ///
+    /// # Context
+    /// Never sleeps; inside or outside a simulated task.
+    pub fn reseed_interrupts(&self, seed: u64) {
+        self.irq.reseed(seed);
+    }
+
+    /// Makes `handler` run in hard interrupt context (after the tick's own work, before
+    /// `irq_exit()`) at every simulated interrupt; `None` removes it.
+    ///
+    /// # Context
+    /// Never sleeps; inside or outside a simulated task.
+    pub fn set_irq_handler(&self, handler: Option<fn()>) {
+        self.irq.set_handler(handler);
+    }
+
+    /// Simulated interrupts delivered since the machine started.
+    ///
+    /// # Context
+    /// Never sleeps; any host code.
+    pub fn interrupts_delivered(&self) -> u64 {
+        self.irq.delivered()
+    }
+
+    /// Tasks preempted on the return from a simulated interrupt, and dispatches of a task on
+    /// another cpu than it last ran on, since the machine started.
+    ///
+    /// # Context
+    /// Never sleeps; any host code.
+    pub fn switch_stats(&self) -> (u64, u64) {
+        self.sched.switch_stats()
+    }
+
     /// Number of simulated cpus.
     ///
     /// # Context
@@ -199,6 +274,14 @@ impl Machine {
 
     pub(crate) fn scheduler(&self) -> &Scheduler {
         &self.sched
+    }
+
+    pub(crate) fn irq(&self) -> &IrqSim {
+        &self.irq
+    }
+
+    pub(crate) fn machine_state(&self) -> &mightfault_core::MachineState {
+        &self.state
     }
 
     pub(crate) fn debug_state(&self) -> &DebugState {
@@ -277,7 +360,7 @@ impl Machine {
         resume_on: u32,
     ) {
         let (_, task) = current();
-        let child = self.spawn(name, task.cpu(), true, other);
+        let child = self.spawn(name, task.cpu(), true, false, other);
         self.sched
             .sleep_until_exit(task, child, resume_on.min(self.nr_cpus() - 1));
     }

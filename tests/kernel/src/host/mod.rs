@@ -14,6 +14,7 @@ mod atomic_schedule;
 mod clock;
 mod cpu;
 mod extable;
+mod irq;
 mod machine;
 mod memory;
 mod placement;

@@ -7,6 +7,7 @@ use mightfault_core::{Arch, DebugState, IrqFlags, PreemptCountStore, TaskContext
 
 use super::clock::RELAX_NS;
 use super::cpu::SimCpuCount;
+use super::irq::opportunity;
 use super::machine::current;
 
 /// Where a simulated machine keeps the preempt count.
@@ -69,12 +70,19 @@ unsafe impl<P: CountPlacement> Arch for Host<P> {
 
     fn local_irq_restore(flags: IrqFlags) {
         let (machine, task) = current();
-        machine.cpu(task.cpu()).set_irqs_disabled(flags.raw() != 0);
+        let disable = flags.raw() != 0;
+        let was = machine.cpu(task.cpu()).set_irqs_disabled(disable);
+        if was && !disable {
+            // An interrupt that arrived while they were masked is taken now.
+            opportunity::<Self>();
+        }
     }
 
     fn local_irq_enable() {
         let (machine, task) = current();
-        machine.cpu(task.cpu()).set_irqs_disabled(false);
+        if machine.cpu(task.cpu()).set_irqs_disabled(false) {
+            opportunity::<Self>();
+        }
     }
 
     fn local_irq_disable() {
@@ -94,6 +102,7 @@ unsafe impl<P: CountPlacement> Arch for Host<P> {
 
     fn cpu_relax() {
         current().0.clock().advance(RELAX_NS);
+        opportunity::<Self>();
     }
 
     fn console_write(text: &str) {
@@ -102,5 +111,9 @@ unsafe impl<P: CountPlacement> Arch for Host<P> {
 
     fn debug_state() -> &'static DebugState {
         current().0.debug_state()
+    }
+
+    fn machine_state() -> &'static mightfault_core::MachineState {
+        current().0.machine_state()
     }
 }

@@ -4,20 +4,40 @@
 //! task runs at any moment and the interleaving is decided here, deterministically: runnable
 //! tasks go in FIFO order, and a task woken without a directed cpu lands on a cpu drawn from a
 //! seeded generator. Every switch away from a task first checks that it is not atomic
-//! (`atomic_schedule`), as the bare-metal scheduler does.
+//! (`atomic_schedule`), as the bare-metal scheduler does, and tells RCU about it
+//! (`rcu_note_context_switch`).
+//!
+//! Only one task runs at a time, so at any moment only the cpu of the running task is busy:
+//! a cpu that a switch leaves without a task is idle for RCU (`rcu_idle_enter`) until a task is
+//! dispatched on it again (`rcu_idle_exit`). Preemption on a simulated interrupt's return (see
+//! `irq`) and `cond_resched()` requeue the task on a cpu drawn from the seed (its own if it is
+//! pinned), so preempted tasks migrate.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
+use mightfault_core::rcu::{rcu_idle_enter, rcu_idle_exit, rcu_note_context_switch};
 use mightfault_core::TaskContext;
 
 use super::atomic_schedule::check_switch_away;
+use super::machine::current;
+use super::placement::HostPerCpu;
+
+/// `SimTask::affinity` of a task that may run anywhere.
+const ANY_CPU: u32 = u32::MAX;
 
 /// A simulated task: the contract's per-task state plus the cpu it runs on.
 pub(crate) struct SimTask {
     context: TaskContext,
     cpu: AtomicU32,
+    /// The only cpu it may run on (`ANY_CPU`: any).
+    affinity: AtomicU32,
+    /// It has been dispatched at least once (so a dispatch elsewhere is a migration).
+    ran: AtomicBool,
+    /// Its interrupt flag while it is off cpu: saved when it switches out, restored on the
+    /// cpu it resumes on (a new task starts with interrupts enabled).
+    irqs_disabled: AtomicBool,
 }
 
 impl SimTask {
@@ -25,7 +45,20 @@ impl SimTask {
         Self {
             context: TaskContext::new(pid, name),
             cpu: AtomicU32::new(0),
+            affinity: AtomicU32::new(ANY_CPU),
+            ran: AtomicBool::new(false),
+            irqs_disabled: AtomicBool::new(false),
         }
+    }
+
+    /// Restricts the task to `cpu`.
+    pub(crate) fn pin(&self, cpu: u32) {
+        self.affinity.store(cpu, Ordering::Relaxed);
+    }
+
+    fn pinned(&self) -> Option<u32> {
+        let cpu = self.affinity.load(Ordering::Relaxed);
+        (cpu != ANY_CPU).then_some(cpu)
     }
 
     pub(crate) fn context(&self) -> &TaskContext {
@@ -68,6 +101,12 @@ pub(crate) struct Scheduler {
     nr_cpus: u32,
     state: Mutex<SchedState>,
     baton: Condvar,
+    /// Per cpu: no task is on it (RCU was told with `rcu_idle_enter`).
+    idle: Box<[AtomicBool]>,
+    /// Tasks preempted on the return from a simulated interrupt.
+    preemptions: AtomicU64,
+    /// Dispatches of a task on another cpu than the one it last ran on.
+    migrations: AtomicU64,
 }
 
 impl Scheduler {
@@ -85,6 +124,9 @@ impl Scheduler {
                 rng: seed | 1,
             }),
             baton: Condvar::new(),
+            idle: (0..nr_cpus).map(|_| AtomicBool::new(true)).collect(),
+            preemptions: AtomicU64::new(0),
+            migrations: AtomicU64::new(0),
         }
     }
 
@@ -120,7 +162,8 @@ impl Scheduler {
         }
     }
 
-    /// Blocks the calling thread until `task` holds the baton.
+    /// Blocks the calling thread until `task` holds the baton; then `task` is on its cpu,
+    /// which is no longer idle.
     pub(crate) fn wait_for_baton(&self, task: &SimTask) {
         let mut state = self.lock();
         while state.running != Some(task.pid()) {
@@ -128,6 +171,34 @@ impl Scheduler {
                 .baton
                 .wait(state)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        drop(state);
+        current()
+            .0
+            .cpu(task.cpu())
+            .set_irqs_disabled(task.irqs_disabled.load(Ordering::Relaxed));
+        if self.idle[task.cpu() as usize].swap(false, Ordering::SeqCst) {
+            rcu_idle_exit::<HostPerCpu>();
+        }
+    }
+
+    /// What every switch away from the running `task` does before it passes the baton:
+    /// the atomic check, RCU's quiescent state, and saving its interrupt flag.
+    fn switch_out(&self, task: &SimTask) {
+        check_switch_away();
+        rcu_note_context_switch::<HostPerCpu>(task.context());
+        let disabled = current().0.cpu(task.cpu()).irqs_disabled();
+        task.irqs_disabled.store(disabled, Ordering::Relaxed);
+    }
+
+    /// Passes the baton from the running `task` to the next runnable task; the cpu `task`
+    /// leaves goes idle unless the next task runs on it.
+    fn pass_baton(&self, state: &mut SchedState, task: &SimTask) {
+        let left = task.cpu();
+        let next_cpu = self.dispatch_next(state);
+        if next_cpu != Some(left) && !self.idle[left as usize].swap(true, Ordering::SeqCst) {
+            // The calling thread is still `task`, on the cpu it leaves.
+            rcu_idle_enter::<HostPerCpu>();
         }
     }
 
@@ -145,11 +216,16 @@ impl Scheduler {
         }
     }
 
-    fn dispatch_next(&self, state: &mut SchedState) {
-        match state.runqueue.pop_front() {
+    /// Gives the baton to the first runnable task; returns the cpu it runs on.
+    fn dispatch_next(&self, state: &mut SchedState) -> Option<u32> {
+        let dispatched = match state.runqueue.pop_front() {
             Some((task, cpu)) => {
-                task.cpu.store(cpu, Ordering::Relaxed);
+                let last = task.cpu.swap(cpu, Ordering::Relaxed);
+                if task.ran.swap(true, Ordering::Relaxed) && last != cpu {
+                    self.migrations.fetch_add(1, Ordering::Relaxed);
+                }
                 state.running = Some(task.pid());
+                Some(cpu)
             }
             None => {
                 state.running = None;
@@ -158,20 +234,31 @@ impl Scheduler {
                 } else {
                     StopReason::AllAsleep
                 });
+                None
             }
-        }
+        };
         self.baton.notify_all();
+        dispatched
     }
 
-    /// The cpu a task wakes up on: the directed one if a test set it, else a seeded draw.
-    fn wakeup_cpu(&self, state: &mut SchedState, task: &SimTask) -> u32 {
-        if let Some(cpu) = state.directed_wakeup.remove(&task.pid()) {
-            return cpu;
-        }
+    fn draw(state: &mut SchedState) -> u64 {
         state.rng ^= state.rng << 13;
         state.rng ^= state.rng >> 7;
         state.rng ^= state.rng << 17;
-        (state.rng % u64::from(self.nr_cpus)) as u32
+        state.rng
+    }
+
+    /// The cpu a task wakes up on: its pinned cpu, else the directed one if a test set it,
+    /// else a seeded draw.
+    fn wakeup_cpu(&self, state: &mut SchedState, task: &SimTask) -> u32 {
+        let directed = state.directed_wakeup.remove(&task.pid());
+        if let Some(cpu) = task.pinned() {
+            return cpu;
+        }
+        if let Some(cpu) = directed {
+            return cpu;
+        }
+        (Self::draw(state) % u64::from(self.nr_cpus)) as u32
     }
 
     /// Makes the next wake-up of `task` resume it on `cpu`.
@@ -179,15 +266,28 @@ impl Scheduler {
         self.lock().directed_wakeup.insert(task.pid(), cpu);
     }
 
+    /// Whether a runnable task waits for the baton (a used-up time slice then gives way).
+    pub(crate) fn anyone_waiting(&self) -> bool {
+        !self.lock().runqueue.is_empty()
+    }
+
+    /// Preemptions on interrupt return and migrations since the machine started.
+    pub(crate) fn switch_stats(&self) -> (u64, u64) {
+        (
+            self.preemptions.load(Ordering::Relaxed),
+            self.migrations.load(Ordering::Relaxed),
+        )
+    }
+
     /// The running task sleeps once (as for a page-in), is woken at once, and waits behind
     /// every task already runnable; it may come back on another cpu.
     pub(crate) fn sleep_once(&self, task: &'static SimTask) {
         task.context().note_voluntary_switch();
-        check_switch_away();
+        self.switch_out(task);
         let mut state = self.lock();
         let cpu = self.wakeup_cpu(&mut state, task);
         state.runqueue.push_back((task, cpu));
-        self.dispatch_next(&mut state);
+        self.pass_baton(&mut state, task);
         drop(state);
         self.wait_for_baton(task);
     }
@@ -198,11 +298,39 @@ impl Scheduler {
         if state.runqueue.is_empty() {
             return;
         }
+        drop(state);
         // Only a real switch is checked, as on bare metal: a yield with nothing to run is not
         // a scheduling point.
-        check_switch_away();
+        self.switch_out(task);
+        state = self.lock();
         state.runqueue.push_back((task, task.cpu()));
-        self.dispatch_next(&mut state);
+        self.pass_baton(&mut state, task);
+        drop(state);
+        self.wait_for_baton(task);
+    }
+
+    /// The running task leaves its cpu and is queued behind every runnable task on another
+    /// cpu drawn from the seed (its own if it is pinned or the only one), as the bare-metal
+    /// balancer moves a preempted task to another cpu on a tie: a preemption on an interrupt
+    /// return (`involuntary`) or `cond_resched()`.
+    pub(crate) fn requeue(&self, task: &'static SimTask, involuntary: bool) {
+        if involuntary {
+            self.preemptions.fetch_add(1, Ordering::Relaxed);
+        } else {
+            task.context().note_voluntary_switch();
+        }
+        self.switch_out(task);
+        let mut state = self.lock();
+        let cpu = match task.pinned() {
+            Some(cpu) => cpu,
+            None if self.nr_cpus == 1 => 0,
+            None => {
+                let step = Self::draw(&mut state) % u64::from(self.nr_cpus - 1) + 1;
+                ((u64::from(task.cpu()) + step) % u64::from(self.nr_cpus)) as u32
+            }
+        };
+        state.runqueue.push_back((task, cpu));
+        self.pass_baton(&mut state, task);
         drop(state);
         self.wait_for_baton(task);
     }
@@ -211,10 +339,10 @@ impl Scheduler {
     /// resumes on `resume_on`.
     pub(crate) fn sleep_until_exit(&self, task: &'static SimTask, child: u32, resume_on: u32) {
         task.context().note_voluntary_switch();
-        check_switch_away();
+        self.switch_out(task);
         let mut state = self.lock();
         state.waiting_for_exit.insert(child, (task, resume_on));
-        self.dispatch_next(&mut state);
+        self.pass_baton(&mut state, task);
         drop(state);
         self.wait_for_baton(task);
     }
@@ -222,12 +350,12 @@ impl Scheduler {
     /// The running task has finished: wake whoever waited for it and pass the baton on.
     pub(crate) fn exit(&self, task: &SimTask) {
         // A task that ends atomic would leave a per-cpu count to the next task on its cpu.
-        check_switch_away();
+        self.switch_out(task);
         let mut state = self.lock();
         state.live_tasks -= 1;
         if let Some((parent, cpu)) = state.waiting_for_exit.remove(&task.pid()) {
             state.runqueue.push_back((parent, cpu));
         }
-        self.dispatch_next(&mut state);
+        self.pass_baton(&mut state, task);
     }
 }

@@ -4,6 +4,7 @@ use mightfault_core::fault::FaultAction;
 use mightfault_core::{Arch, Efault, RawUserAccess, UserScalar};
 
 use super::extable::{self, Site};
+use super::irq::opportunity;
 use super::machine::current;
 use super::memory::{PAGE_SIZE, USER_LIMIT};
 use super::placement::{CountPlacement, Host};
@@ -21,6 +22,8 @@ fn transfer<A: Arch>(
     let machine = current().0;
     let mut done = 0;
     while done < n {
+        // The access may be interrupted before each page (see `irq`).
+        opportunity::<A>();
         let at = addr.wrapping_add(done);
         let offset = at % PAGE_SIZE;
         let chunk = (n - done).min(PAGE_SIZE - offset);
@@ -48,6 +51,7 @@ fn transfer<A: Arch>(
 fn whole<A: Arch>(site: &'static Site, addr: usize, len: usize, write: bool) -> Result<(), Efault> {
     let machine = current().0;
     loop {
+        opportunity::<A>();
         let missing = machine.memory().first_inaccessible(addr, len, write);
         let Some(at) = missing else {
             return Ok(());

@@ -3,7 +3,8 @@
 //!
 //! Both entries switch to 64-bit mode (VOF enters with MSR\[SF\] clear), move to the kernel's 0xc000... alias (real mode ignores the top address bits,
 //! so this works before translation), set r2 to the TOC, r13 to the cpu's PACA and r1 to its
-//! boot stack, enable floating point (MSR\[FP\]: the compiler may use FP registers), and call
+//! boot stack, enable floating point (MSR\[FP\]: the compiler may use FP registers) and mark
+//! the state recoverable (MSR\[RI\]: the exception entry checks it), and call
 //! Rust: the boot cpu after zeroing .bss. The boot cpu then installs the exception vectors,
 //! builds the radix tables, turns translation on, starts the other cpus and queues the first
 //! task (`sched::spawn_first_task`), which runs `mightfault_image_main()`.
@@ -13,7 +14,7 @@ use core::ptr::addr_of;
 
 use mightfault_core::kprint;
 
-use super::cpu::{self, MSR_DR, MSR_EE, MSR_IR, MSR_RI};
+use super::cpu::{self, MSR_DR, MSR_IR, MSR_RI};
 use super::layout::KERNEL_BASE;
 use super::paca::{paca, PACA_SIZE};
 use super::{mmu, smp, trap, xics, Ppc64};
@@ -54,7 +55,7 @@ global_asm!(
     "li 0, 0",
     "stdu 0, -32(1)",
     "mfmsr 4",
-    "ori 4, 4, {msr_fp}",
+    "ori 4, 4, {msr_fp_ri}",
     "mtmsrd 4",
     "isync",
     "cmpdi 3, 0",
@@ -91,7 +92,7 @@ global_asm!(
     "mf_ppc_boot_stack: .skip {stack}",
     ".popsection",
     paca_size = const PACA_SIZE,
-    msr_fp = const cpu::MSR_FP,
+    msr_fp_ri = const cpu::MSR_FP | MSR_RI,
     stack = const BOOT_STACK_SIZE,
     more_tops = const 8 * (sched::MAX_CPUS - 1),
 );
@@ -105,7 +106,7 @@ extern "C" {
 extern "C" fn mf_ppc_boot_main() -> ! {
     cpu::quiet_decrementer();
     cpu::open_amr();
-    paca(0).setup(0, 0, (cpu::read_msr() & !MSR_EE) | MSR_RI);
+    paca(0).setup(0, 0, cpu::exception_entry_msr(cpu::read_msr()));
     // SAFETY: once, on the boot cpu, before anything faults or reads per-cpu data; the vector
     // area (real 0..0x1000) belonged to the firmware, which is no longer called.
     let extable_len = unsafe {
@@ -137,7 +138,7 @@ extern "C" fn mf_ppc_secondary_main(cpu: usize) -> ! {
     cpu::quiet_decrementer();
     cpu::open_amr();
     let area = paca(cpu);
-    area.set_kernel_msr((cpu::read_msr() & !MSR_EE) | MSR_RI);
+    area.set_kernel_msr(cpu::exception_entry_msr(cpu::read_msr()));
     // SAFETY: once, on this cpu, before it reads per-cpu data; the tables are built (the boot
     // cpu built them before starting this one).
     unsafe {

@@ -8,11 +8,8 @@ use mightfault_core::{Arch, TaskContext};
 use super::layout::USER_LIMIT as KERNEL_USER_LIMIT;
 use mightfault_core::preempt_count::TaskPreemptCount;
 
-use super::{cpu, paca, Ppc64};
-
-/// Time base ticks per second on QEMU's pseries machine (fixed by QEMU, not read from the
-/// device tree).
-const TB_HZ: u64 = 512_000_000;
+use super::cpu::{self, TB_HZ};
+use super::{paca, Ppc64};
 
 // SAFETY: current_task() reads the PACA's current pointer, which the scheduler sets to the
 // task it switches to before the switch and which stays valid while that task can run (tasks

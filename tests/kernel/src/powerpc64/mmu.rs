@@ -14,7 +14,7 @@
 use core::arch::asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use super::cpu::{read_msr, write_msr, MSR_DR, MSR_EE, MSR_IR, MSR_RI};
+use super::cpu::{exception_entry_msr, read_msr, write_msr, MSR_DR, MSR_IR};
 use super::hcall::{hcall, H_REGISTER_PROC_TBL, H_SUCCESS};
 use super::layout::{virt_to_phys, PAGE_SIZE, USER_AREA_BASE};
 use super::paca::this_paca;
@@ -126,7 +126,7 @@ pub unsafe fn activate_this_cpu() {
     let msr = read_msr() | MSR_IR | MSR_DR;
     // SAFETY: the kernel tree maps the code and data this cpu runs at the same addresses.
     unsafe { write_msr(msr) };
-    this_paca().set_kernel_msr((msr & !MSR_EE) | MSR_RI);
+    this_paca().set_kernel_msr(exception_entry_msr(msr));
 }
 
 /// The leaf entry of page `index` of the user area.

@@ -16,6 +16,10 @@
 //!   area ([`fault`]);
 //! - the portable scheduler runs tasks on every cpu (RTAS `start-cpu`), with XICS IPIs and
 //!   H_CEDE for idle cpus ([`sched_hooks`], [`xics`]);
+//! - the timer tick is each cpu's decrementer (vector 0x900), re-armed one-shot from the tick;
+//!   the decrementer and external interrupts end with the scheduler's `irq_return`, which may
+//!   preempt the interrupted task, and the exception exit is safe for a task that resumes on
+//!   another cpu ([`trap`]);
 //! - console H_PUT_TERM_CHAR, exit through RTAS power-off / ibm,os-term.
 //!
 //! Boot order lives in [`boot`]; the interfaces the test suite uses are re-exported here.

@@ -1,5 +1,5 @@
 //! The powerpc64 half of the portable scheduler (`crate::sched`): the current-task pointer in
-//! the PACA, the stack switch of `context.rs`, XICS IPIs and H_CEDE.
+//! the PACA, the stack switch of `context.rs`, XICS IPIs, H_CEDE and the decrementer tick.
 
 use super::{context, cpu, exit, paca, xics, Ppc64};
 use crate::sched::{SchedHooks, Task};
@@ -53,6 +53,19 @@ unsafe impl SchedHooks for Ppc64 {
     unsafe fn enable_irqs_and_wait() {
         // SAFETY: the caller's contract is the hook's.
         unsafe { xics::cede() }
+    }
+
+    fn arm_tick(period_ns: u64) {
+        // The decrementer is per cpu and one-shot by nature: writing it arms the next tick
+        // and, being positive, withdraws the pending (level) interrupt of the one being
+        // handled. The period counts from now, not from the missed deadline, so a tick taken
+        // late (a busy host under TCG, a debugger stop) never leaves the next one already due
+        // the moment the interrupted code resumes. A zero period turns the tick off.
+        if period_ns == 0 {
+            cpu::quiet_decrementer();
+        } else {
+            cpu::set_decrementer(cpu::ns_to_tb(period_ns));
+        }
     }
 
     fn exit(success: bool) -> ! {

@@ -6,19 +6,32 @@
 //! image at physical 0x400000 + x (reachable: `ba` spans 32 MiB). That code parks SRR0, SRR1,
 //! r11 and r12 in the PACA (r13 is always this cpu's PACA; real mode ignores its top address
 //! bits) and `rfid`s to `mf_ppc_vec_virt` at its 0xc000... address with the kernel MSR
-//! (translation as the kernel uses it, FP on, interrupts off). There the full register state
-//! is saved in a [`TrapFrame`] on the interrupted stack (below the ELFv2 288-byte protected
-//! zone) and `mf_ppc_trap` dispatches. The exit restores everything but r2 (one TOC) and
-//! r13 (the cpu's PACA: a task that slept in a fault handler may come back on another cpu).
+//! (translation as the kernel uses it, FP on, interrupts off, MSR\[RI\] still clear). There the
+//! full register state is saved in a [`TrapFrame`] on the interrupted stack (below the ELFv2
+//! 288-byte protected zone); only then is MSR\[RI\] set, since from there on a nested
+//! exception can no longer overwrite state that exists nowhere else (the PACA scratch slots,
+//! SPRG2/3), and `mf_ppc_trap` dispatches.
 //!
-//! Every exception not handled below prints an oops with the registers and ends the run.
+//! The handler may switch tasks: a fault handler that sleeps for a page-in, and the return
+//! from an asynchronous interrupt (decrementer, external) that preempts the interrupted task
+//! (`sched::irq_return`). The frame lives on the task's own stack, so the task may come back
+//! on another cpu; the exit therefore reads nothing per-cpu: it restores everything from the
+//! frame but r2 (one TOC) and r13 (the PACA of the cpu it now runs on), clears MSR\[EE\] and
+//! MSR\[RI\], and only then loads SRR0/SRR1 from the frame and `rfid`s.
+//!
+//! Every exception not handled below prints an oops with the registers and ends the run; so
+//! does any exception that interrupted code running with MSR\[RI\] clear (the entry or exit
+//! path itself), whose state is lost.
 
 use core::arch::global_asm;
 use core::mem::offset_of;
+use core::sync::atomic::{AtomicU32, Ordering};
 
+use super::cpu::{MSR_EE, MSR_RI};
 use super::layout::{phys_to_virt, virt_to_phys};
-use super::paca::{PACA_KMSR, PACA_R11, PACA_R12, PACA_SRR0, PACA_SRR1, PACA_TRAP};
+use super::paca::{self, PACA_KMSR, PACA_R11, PACA_R12, PACA_SRR0, PACA_SRR1, PACA_TRAP};
 use super::{cpu, fault, xics, Ppc64};
+use crate::sched::{self, SchedHooks, MAX_CPUS};
 
 /// The registers of an interrupted context.
 #[repr(C)]
@@ -126,14 +139,15 @@ global_asm!(
     "std 0, {hdr} + {dar}(1)",
     "mfspr 0, 18",
     "std 0, {hdr} + {dsisr}(1)",
+    // The PACA scratch slots and SPRG2/3 are consumed: from here a nested exception loses
+    // nothing (L=1 writes only EE and RI).
+    "li 0, {msr_ri}",
+    "mtmsrd 0, 1",
     "addi 3, 1, {hdr}",
     "bl mf_ppc_trap",
     "nop",
-    // The handler returns with interrupts masked: SRR0/SRR1 stay intact until rfid.
-    "ld 0, {hdr} + {nip}(1)",
-    "mtspr 26, 0",
-    "ld 0, {hdr} + {msr}(1)",
-    "mtspr 27, 0",
+    // Back with interrupts masked, maybe on another cpu than the one that took the
+    // exception (the handler may have switched tasks): everything comes from the frame.
     "ld 0, {hdr} + {lr}(1)",
     "mtlr 0",
     "ld 0, {hdr} + {ctr}(1)",
@@ -142,9 +156,17 @@ global_asm!(
     "mtspr 1, 0",
     "ld 0, {hdr} + {cr}(1)",
     "mtcrf 0xff, 0",
-    "ld 0, {hdr}(1)",
     restore_gprs!("3" "4" "5" "6" "7" "8" "9" "10" "11" "12"),
     restore_gprs!("14" "15" "16" "17" "18" "19" "20" "21" "22" "23" "24" "25" "26" "27" "28" "29" "30" "31"),
+    // SRR0/SRR1 are live from their load to rfid: clear RI first, so that an exception in
+    // between is reported as unrecoverable instead of returning to the wrong place.
+    "li 0, 0",
+    "mtmsrd 0, 1",
+    "ld 0, {hdr} + {nip}(1)",
+    "mtspr 26, 0",
+    "ld 0, {hdr} + {msr}(1)",
+    "mtspr 27, 0",
+    "ld 0, {hdr}(1)",
     "ld 1, {hdr} + 8(1)",
     "rfid",
     ".popsection",
@@ -154,6 +176,7 @@ global_asm!(
     r11 = const PACA_R11,
     r12 = const PACA_R12,
     kmsr = const PACA_KMSR,
+    msr_ri = const MSR_RI,
     frame = const FRAME_SIZE,
     hdr = const FRAME_HEADER,
     nip = const offset_of!(TrapFrame, nip),
@@ -218,16 +241,80 @@ pub unsafe fn install_vectors() {
 /// The Rust side of every exception.
 ///
 /// # Context
-/// Exception entry, interrupts masked; returns with them masked.
+/// Exception entry, interrupts masked; returns with them masked, possibly on another cpu (the
+/// fault handler may sleep, an interrupt return may preempt).
 #[no_mangle]
 extern "C" fn mf_ppc_trap(frame: &mut TrapFrame) {
+    if frame.msr & MSR_RI == 0 {
+        oops(frame, "unrecoverable exception (MSR[RI] clear)", None);
+    }
+    let interrupted_irqs_enabled = frame.msr & MSR_EE != 0;
     match frame.trap {
         0x300 | 0x380 => fault::data_fault(frame),
-        0x500 => xics::external_interrupt(),
-        0x900 => cpu::quiet_decrementer(),
+        0x500 => {
+            xics::external_interrupt();
+            sched::irq_return::<Ppc64>(interrupted_irqs_enabled);
+        }
+        0x900 => {
+            if !absorb_benchmark_decrementer() {
+                sched::timer_interrupt::<Ppc64>();
+                sched::irq_return::<Ppc64>(interrupted_irqs_enabled);
+            }
+        }
         _ => oops(frame, vector_name(frame.trap), None),
     }
     cpu::disable_irqs();
+}
+
+/// Decrementer interrupts each cpu still takes for [`interrupt_round_trip_ns`] instead of
+/// ticking.
+static BENCH_LEFT: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
+
+/// Takes a decrementer interrupt of a running [`interrupt_round_trip_ns`]: leaves the
+/// decrementer negative (so the next one follows as soon as `rfid` re-enables interrupts)
+/// until the last, which re-arms the tick. False when no measurement runs on this cpu.
+fn absorb_benchmark_decrementer() -> bool {
+    let left = &BENCH_LEFT[paca::cpu_id() as usize];
+    match left.load(Ordering::Relaxed) {
+        0 => false,
+        1 => {
+            left.store(0, Ordering::Relaxed);
+            Ppc64::arm_tick(sched::tick_period_ns());
+            true
+        }
+        n => {
+            left.store(n - 1, Ordering::Relaxed);
+            true
+        }
+    }
+}
+
+/// Measures the exception entry and exit: takes `n` decrementer interrupts back to back on
+/// this cpu (the decrementer stays negative, so each `rfid` is followed at once by the next
+/// interrupt), with a dispatch that does nothing else, and returns the nanoseconds they took
+/// in all, by the time base. The tick resumes afterwards.
+///
+/// # Context
+/// Never sleeps; task context with interrupts enabled (it enables them itself and restores
+/// the caller's state). `n` must be at least 1.
+pub fn interrupt_round_trip_ns(n: u32) -> u64 {
+    assert!(n > 0, "no interrupt to measure");
+    let was_enabled = !cpu::irqs_disabled();
+    cpu::disable_irqs();
+    let left = &BENCH_LEFT[paca::cpu_id() as usize];
+    left.store(n, Ordering::Relaxed);
+    let start = cpu::read_tb();
+    cpu::fire_decrementer();
+    // SAFETY: the cpu is up (task context); the n interrupts are taken right here.
+    unsafe { cpu::enable_irqs() };
+    while left.load(Ordering::Relaxed) != 0 {
+        core::hint::spin_loop();
+    }
+    let ticks = cpu::read_tb() - start;
+    if !was_enabled {
+        cpu::disable_irqs();
+    }
+    ticks * 125 / 64
 }
 
 fn vector_name(trap: u64) -> &'static str {

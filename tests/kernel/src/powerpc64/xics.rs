@@ -7,6 +7,8 @@
 //! cpu waits in H_CEDE, which enables interrupts and returns on an interrupt or an H_PROD; the
 //! sender prods as well, so a cede that raced with the IPI returns at once.
 
+use mightfault_core::{irq_enter, irq_exit};
+
 use super::hcall::{hcall, H_CEDE, H_CPPR, H_EOI, H_IPI, H_PROD, H_XIRR};
 use super::paca::{paca, this_paca};
 use super::Ppc64;
@@ -57,23 +59,27 @@ pub unsafe fn cede() {
     unsafe { hcall(H_CEDE, [0; 6]) };
 }
 
-/// The external interrupt (0x500): accepts it, and for the IPI runs `resched_ipi`.
+/// The external interrupt (0x500): accepts it, and for the IPI runs `resched_ipi`, all in
+/// hard interrupt context (`irq_enter`/`irq_exit`). The interrupt is ended (H_EOI) before
+/// `irq_exit`, which may run softirqs with interrupts enabled: XICS holds back everything of
+/// lower priority until then. The trap dispatch calls the scheduler's `irq_return` after.
 ///
 /// # Context
-/// Hard interrupt context, interrupts masked.
+/// Hard interrupt entry, interrupts masked.
 pub fn external_interrupt() {
+    irq_enter::<Ppc64>();
     // SAFETY: H_XIRR accepts the highest-priority pending interrupt of this cpu.
     let (_, xirr) = unsafe { hcall(H_XIRR, [0; 6]) };
     let source = xirr & 0x00ff_ffff;
-    if source == 0 {
-        return;
+    if source != 0 {
+        if source == XICS_IPI {
+            let me = u64::from(this_paca().hw_id());
+            // SAFETY: clears this cpu's own IPI request.
+            unsafe { hcall(H_IPI, [me, NO_REQUEST, 0, 0, 0, 0]) };
+            sched::resched_ipi::<Ppc64>();
+        }
+        // SAFETY: ends the interrupt just accepted (source 0 is "none": nothing to end).
+        unsafe { hcall(H_EOI, [xirr, 0, 0, 0, 0, 0]) };
     }
-    if source == XICS_IPI {
-        let me = u64::from(this_paca().hw_id());
-        // SAFETY: clears this cpu's own IPI request.
-        unsafe { hcall(H_IPI, [me, NO_REQUEST, 0, 0, 0, 0]) };
-        sched::resched_ipi::<Ppc64>();
-    }
-    // SAFETY: ends the interrupt just accepted.
-    unsafe { hcall(H_EOI, [xirr, 0, 0, 0, 0, 0]) };
+    irq_exit::<Ppc64>();
 }

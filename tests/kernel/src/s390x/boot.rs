@@ -7,14 +7,18 @@
 //!
 //! `mf_s390_boot_main` fills the boot cpu's lowcore vectors, enables the console, sorts the
 //! exception table, makes the boot cpu's idle task current, enables the emergency-signal
-//! subclass (the rescheduling IPI), starts the secondary cpus, queues the first task and
-//! becomes cpu 0's idle task.
+//! subclass (the rescheduling IPI) and the clock-comparator subclass (the tick, disarmed until
+//! the idle loop arms it), starts the secondary cpus, queues the first task and becomes cpu
+//! 0's idle task.
 
 use core::ptr::addr_of;
 
 use mightfault_core::kprint;
 
-use super::cpu::{read_cr0, write_cr0, CR0_EMERGENCY_SIGNAL};
+use super::cpu::{
+    read_cr0, set_clock_comparator, write_cr0, CKC_DISARMED, CR0_CLOCK_COMPARATOR,
+    CR0_EMERGENCY_SIGNAL,
+};
 use super::entry::mf_boot_stack_bottom;
 use super::layout::{KERNEL_BASE, USER_LIMIT};
 use super::vectors::{self, Restart};
@@ -34,7 +38,10 @@ extern "C" fn mf_s390_boot_main() -> ! {
         vectors::install(lowcore::this_cpu_base(), Restart::Unexpected);
         sched::init_cpu::<S390>(0, addr_of!(mf_boot_stack_bottom) as usize);
         sclp::init();
-        write_cr0(read_cr0() | CR0_EMERGENCY_SIGNAL);
+        // The tick stays silent until this cpu's idle loop arms it: whatever the comparator
+        // held at IPL, no clock-comparator interruption is pending once the subclass is on.
+        set_clock_comparator(CKC_DISARMED);
+        write_cr0(read_cr0() | CR0_EMERGENCY_SIGNAL | CR0_CLOCK_COMPARATOR);
         extable::init()
     };
     kprint!(

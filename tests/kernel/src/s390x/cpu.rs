@@ -20,6 +20,12 @@ pub const PSW_REAL: u64 = PSW_64BIT;
 
 /// CR0 bit 49: the emergency-signal subclass mask (our rescheduling IPI).
 pub const CR0_EMERGENCY_SIGNAL: u64 = 1 << 14;
+/// CR0 bit 52: the clock-comparator subclass mask (our timer tick).
+pub const CR0_CLOCK_COMPARATOR: u64 = 1 << 11;
+
+/// A clock-comparator value the TOD clock never exceeds (CR0's comparator sign control is off,
+/// so the comparison is unsigned): no clock-comparator interruption is pending while it is set.
+pub const CKC_DISARMED: u64 = u64::MAX;
 
 /// Loads an enabled-wait PSW whose address is the next instruction: the cpu waits with
 /// external interruptions unmasked. The external handler clears the wait bit in the old PSW,
@@ -102,6 +108,35 @@ pub fn tod() -> u64 {
     // SAFETY: stck stores the TOD clock into `clock`.
     unsafe { asm!("stck 0({0})", in(reg_addr) &mut clock, options(nostack)) };
     clock
+}
+
+/// Converts nanoseconds to TOD clock units (bit 51 = 1 µs, so 4096 units per µs, i.e.
+/// 512/125 per ns), saturating.
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline]
+pub const fn ns_to_tod(ns: u64) -> u64 {
+    let tod = ns as u128 * 512 / 125;
+    if tod > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        tod as u64
+    }
+}
+
+/// Sets this cpu's clock comparator (`sckc`). A clock-comparator interruption is pending
+/// while the TOD clock exceeds it (and the CR0 subclass mask is on); setting a later value
+/// withdraws a pending one, and [`CKC_DISARMED`] withdraws it for good.
+///
+/// # Context
+/// Never sleeps; any context (usually interrupts masked, so that the caller's TOD reading and
+/// the new value are not separated by an interruption).
+#[inline]
+pub fn set_clock_comparator(value: u64) {
+    // SAFETY: sckc only reads the doubleword `value` (8-byte aligned, as sckc requires) and
+    // sets this cpu's clock comparator; the kernel runs in the supervisor state.
+    unsafe { asm!("sckc 0({0})", in(reg_addr) &value, options(nostack, preserves_flags)) };
 }
 
 /// SIGP orders used here.

@@ -8,6 +8,13 @@
 //! interrupted stack pointer (the s390x ABI keeps nothing below r15) and calls Rust. The way
 //! back mirrors it: the frame goes to the lowcore through the alias, a PSW drops to real mode,
 //! and the last stage reloads the registers and the old PSW with base register 0.
+//!
+//! Nothing per-cpu lives across the call into Rust: the lowcore save areas are copied into the
+//! frame, on the interrupted task's own stack, before interrupts can be unmasked, and the way
+//! back reads only the frame (the old PSW included) and fills the lowcore of the cpu it runs
+//! on, interrupts masked. So a handler that ends in a preemption (`irq_return`) may resume the
+//! task on another cpu, and a nested interruption (softirqs run with interrupts unmasked) may
+//! reuse the save areas.
 
 use core::arch::global_asm;
 
@@ -136,7 +143,9 @@ global_asm!(
     "brasl %r14, mf_s390_trap",
     "j mf_s390_return",
     //
-    // The way back: frame -> lowcore (virtual), then real mode reloads everything.
+    // The way back: frame -> lowcore (virtual), then real mode reloads everything. Runs with
+    // interrupts masked (every handler returns so, and TO_REAL_PSW keeps them masked), on
+    // whichever cpu the task runs now: the RESTORE and RETURN_PSW it fills are that cpu's.
     ".globl mf_s390_return",
     "mf_s390_return:",
     "llihl %r1, {kbase_hl}",

@@ -16,7 +16,8 @@
 //! - user accessors are the library's (`impl_raw_user_access!`): single loads and stores (byte
 //!   loops for copies), each with a relative exception-table entry;
 //! - SMP through SIGP, with the emergency signal as rescheduling IPI; the portable scheduler
-//!   (`crate::sched`) runs tasks on every cpu;
+//!   (`crate::sched`) runs tasks on every cpu, with each cpu's clock comparator as its tick
+//!   and preemption at the end of an external interruption;
 //! - console through the SCLP, exit through a disabled-wait PSW.
 
 pub mod boot;

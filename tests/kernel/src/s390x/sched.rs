@@ -1,6 +1,6 @@
 //! The s390x half of the scheduler (the portable half is `crate::sched`): the current task in
-//! the lowcore, the stack switch, the emergency signal as rescheduling IPI, and an enabled-wait
-//! PSW to idle.
+//! the lowcore, the stack switch, the emergency signal as rescheduling IPI, the clock
+//! comparator as the per-cpu tick, and an enabled-wait PSW to idle.
 //!
 //! The preempt count lives in the task (core's `TaskPreemptCount`), as Linux keeps it in
 //! `thread_info` here, so it moves with a task that migrates.
@@ -13,6 +13,10 @@ use super::{cpu, exit, smp, S390};
 
 /// Slot of r14 in the switch frame (r6 first).
 const SWITCH_R14: usize = 8;
+
+/// The shortest tick period `arm_tick` programs: well above one interruption round trip
+/// under TCG, so the interrupted code always gets to run between two ticks.
+const MIN_TICK_NS: u64 = 50_000;
 
 // SAFETY: `current`/`set_current` read and write the lowcore's CURRENT field of the running cpu
 // (through the alias, which prefixing makes per-cpu); `mf_s390_switch` saves and restores r6-r15,
@@ -78,6 +82,15 @@ unsafe impl SchedHooks for S390 {
     unsafe fn enable_irqs_and_wait() {
         // SAFETY: the caller's contract; the enabled-wait PSW cannot miss an interruption.
         unsafe { cpu::enable_irqs_and_wait() }
+    }
+
+    fn arm_tick(period_ns: u64) {
+        // The deadline counts from now, never from the previous deadline: a handler (or a
+        // stop in the debugger) that overran the period cannot leave a comparator in the past,
+        // which would be pending again the moment the interrupted PSW is loaded, before the
+        // interrupted code executes one instruction.
+        let delta = cpu::ns_to_tod(period_ns.max(MIN_TICK_NS));
+        cpu::set_clock_comparator(cpu::tod().saturating_add(delta));
     }
 
     fn exit(success: bool) -> ! {

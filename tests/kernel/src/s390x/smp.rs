@@ -12,7 +12,9 @@
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU16, Ordering};
 
-use super::cpu::{sigp, store_cregs, SigpOrder, SIGP_NOT_OPERATIONAL};
+use super::cpu::{
+    set_clock_comparator, sigp, store_cregs, SigpOrder, CKC_DISARMED, SIGP_NOT_OPERATIONAL,
+};
 use super::entry::ABI_SAVE_AREA;
 use super::layout::virt_to_phys;
 use super::lowcore::{self as lc, Lowcore, LOWCORE_SIZE};
@@ -92,6 +94,10 @@ pub unsafe fn start_secondaries() -> u32 {
 /// Never returns; cpu bring-up.
 #[no_mangle]
 extern "C" fn mf_s390_secondary_main() -> ! {
+    // The control registers copied from the boot cpu have the clock-comparator subclass on,
+    // and the comparator holds whatever reset left there: disarm it before anything could
+    // unmask interrupts (the idle loop arms the tick).
+    set_clock_comparator(CKC_DISARMED);
     let cpu = lc::cpu_nr() as usize;
     let stack_bottom = STACKS[cpu].0.get() as usize;
     // SAFETY: once, on this cpu, before anything reads its per-cpu fields.

@@ -1,9 +1,9 @@
 //! What happens after an interruption stub: the saved state, the dispatch by class, and the
 //! oops that ends the run on an interruption nobody handles.
 
-use mightfault_core::preempt::{hardirq_enter, hardirq_exit};
+use mightfault_core::{irq_enter, irq_exit};
 
-use super::cpu::PSW_WAIT;
+use super::cpu::{self, PSW_EXT, PSW_WAIT};
 use super::{fault, S390};
 
 /// The interruption classes, numbered so that `RESTART_OLD_PSW + 16 * class` is the class's old
@@ -13,7 +13,8 @@ use super::{fault, S390};
 pub enum TrapClass {
     /// A restart nobody asked for.
     Restart = 0,
-    /// External interruption (the emergency signal is our rescheduling IPI).
+    /// External interruption (the clock comparator is our tick, the emergency signal our
+    /// rescheduling IPI).
     External = 1,
     /// Supervisor call (unused).
     SupervisorCall = 2,
@@ -54,6 +55,8 @@ pub struct TrapFrame {
 pub const FRAME_SIZE: usize = core::mem::size_of::<TrapFrame>();
 const _: () = assert!(FRAME_SIZE == 168 && FRAME_SIZE.is_multiple_of(8));
 
+/// External interruption code of the clock comparator (the timer tick).
+const EXT_CLOCK_COMPARATOR: u16 = 0x1004;
 /// External interruption code of an emergency signal.
 const EXT_EMERGENCY_SIGNAL: u16 = 0x1201;
 /// External interruption code of the SCLP's service signal (its submask stays off).
@@ -62,8 +65,9 @@ const EXT_SERVICE_SIGNAL: u16 = 0x2401;
 /// Called by every second-stage stub with the saved state.
 ///
 /// # Context
-/// Interrupts masked on entry (every new PSW masks them); the program-check handler may unmask
-/// them and sleep while resolving a fault.
+/// Interrupts masked on entry (every new PSW masks them) and on return; the program-check
+/// handler may unmask them and sleep while resolving a fault, and the external handler may
+/// switch tasks at its end (preemption), so either may return on another cpu.
 #[no_mangle]
 extern "C" fn mf_s390_trap(frame: &mut TrapFrame) {
     match frame.class {
@@ -76,18 +80,35 @@ extern "C" fn mf_s390_trap(frame: &mut TrapFrame) {
     }
 }
 
+/// Handles an external interruption, then preempts the interrupted task when it may be.
+///
+/// The frame lives on the interrupted task's stack and the return path reads only the frame,
+/// so the preemption at the end may switch tasks here and resume this one, later, on another
+/// cpu (entry.rs).
 fn external(frame: &mut TrapFrame) {
     match frame.ext_code {
+        EXT_CLOCK_COMPARATOR => {
+            // Acknowledge: the condition stays pending as long as the TOD clock exceeds the
+            // comparator, so withdraw it before anything could unmask interrupts (the tick
+            // re-arms the comparator before its softirqs run with interrupts enabled).
+            cpu::set_clock_comparator(cpu::CKC_DISARMED);
+            crate::sched::timer_interrupt::<S390>();
+        }
         EXT_EMERGENCY_SIGNAL => {
-            hardirq_enter::<S390>();
+            irq_enter::<S390>();
             crate::sched::resched_ipi::<S390>();
-            hardirq_exit::<S390>();
+            irq_exit::<S390>();
         }
         EXT_SERVICE_SIGNAL => {}
         _ => oops(frame, "unexpected external interruption"),
     }
     // An idle cpu waits in an enabled-wait PSW: continue after it instead of waiting again.
+    // Only the idle task waits, and irq_return never switches away from it, so the frame that
+    // goes back into the wait is always this one.
     frame.psw_mask &= !PSW_WAIT;
+    // Last: may switch tasks (preempt_schedule_irq); this task resumes here on whichever cpu
+    // picks it, and the stub then reloads its state from the frame.
+    crate::sched::irq_return::<S390>(frame.psw_mask & PSW_EXT != 0);
 }
 
 /// Prints the interrupted state and ends the run with failure.

@@ -2,12 +2,14 @@
 
 use core::sync::atomic::Ordering;
 
-use mightfault_core::{Arch, PreemptCountStore};
+use mightfault_core::rcu::{rcu_idle_enter, rcu_idle_exit};
+use mightfault_core::{preemptible_on_irq_return, Arch, PreemptCountStore};
 
 use super::hooks::SchedHooks;
 use super::runqueue::CPUS;
 use super::switch::{current_task, enqueue, schedule, task_entry, this_cpu};
 use super::task::{alloc_task, next_pid, State, IDLE};
+use super::tick::PREEMPTIONS;
 
 /// Makes cpu `cpu`'s idle task (running on the stack whose lowest address is `stack_bottom`)
 /// its current task and sets up its per-cpu area.
@@ -32,14 +34,24 @@ pub unsafe fn init_cpu<H: SchedHooks>(cpu: usize, stack_bottom: usize) {
 /// Never returns; the end of each cpu's bring-up.
 pub fn idle_loop<H: SchedHooks>() -> ! {
     let cpu = this_cpu::<H>();
+    H::disable_irqs();
+    H::arm_tick(super::tick::tick_period_ns());
     loop {
         H::disable_irqs();
+        // Announce the wait before looking at the queue: a cpu that queues a task after the
+        // look sees the flag and kicks this one (see requeue_preempted).
+        CPUS[cpu].idle.store(true, Ordering::SeqCst);
         if CPUS[cpu].queue.lock().is_empty() {
+            rcu_idle_enter::<H>();
             // SAFETY: the cpu is fully up; the hook cannot miss an IPI that arrives after the
             // check above.
             unsafe { H::enable_irqs_and_wait() };
+            H::disable_irqs();
+            rcu_idle_exit::<H>();
+            CPUS[cpu].idle.store(false, Ordering::SeqCst);
             continue;
         }
+        CPUS[cpu].idle.store(false, Ordering::SeqCst);
         schedule::<H>();
     }
 }
@@ -50,7 +62,9 @@ pub fn idle_loop<H: SchedHooks>() -> ! {
 /// # Context
 /// Hard interrupt context.
 pub fn resched_ipi<H: SchedHooks>() {
-    if !current_task::<H>().is_idle() {
+    // A stale kick (its task already taken) must not preempt anyone: with nothing queued here
+    // a preemption would only move the running task away.
+    if !current_task::<H>().is_idle() && !CPUS[this_cpu::<H>()].queue.lock().is_empty() {
         <H as Arch>::PreemptCount::set_need_resched();
     }
 }
@@ -62,6 +76,26 @@ pub fn resched_ipi<H: SchedHooks>() {
 /// Never sleeps; task context. Panics when every task slot is taken or `cpu` is not online.
 pub fn spawn<H: SchedHooks>(name: &'static str, entry: fn(usize), arg: usize, cpu: u32) -> u32 {
     spawn_with_pid::<H>(next_pid(), name, entry, arg, cpu)
+}
+
+/// [`spawn`], and the task only ever runs on `cpu` (preemption requeues it there).
+///
+/// # Context
+/// Never sleeps; task context. Panics as [`spawn`] does.
+pub fn spawn_pinned<H: SchedHooks>(
+    name: &'static str,
+    entry: fn(usize),
+    arg: usize,
+    cpu: u32,
+) -> u32 {
+    assert!(cpu < H::nr_cpus(), "cpu {cpu} is not online");
+    let pid = next_pid();
+    let task = alloc_task::<H>(pid, name, entry, arg, task_entry::<H>);
+    task.affinity.store(cpu, Ordering::Relaxed);
+    let flags = H::local_irq_save();
+    enqueue::<H>(cpu, task, false);
+    H::local_irq_restore(flags);
+    pid
 }
 
 /// [`spawn`] with a given pid (the boot code starts the seed task as pid 1).
@@ -135,6 +169,74 @@ pub fn preempt_schedule<H: SchedHooks>() {
         return;
     }
     yield_now::<H>();
+}
+
+/// Linux's `preempt_schedule_irq()`: the return from an interrupt found the interrupted task
+/// preemptible with a reschedule pending. The task gives up its cpu involuntarily and is
+/// queued where the balancer says once it is off this cpu; it resumes here, on whichever cpu
+/// picks it, and the arch then restores the interrupted state.
+///
+/// # Context
+/// Switches tasks; the end of an interrupt handler, interrupts masked, preempt count 0.
+pub fn preempt_schedule_irq<H: SchedHooks>() {
+    while <H as Arch>::PreemptCount::need_resched() {
+        let me = current_task::<H>();
+        // Nothing waits here (the kick was stale, or another cpu took the task): keep going.
+        if me.is_idle() || CPUS[this_cpu::<H>()].queue.lock().is_empty() {
+            <H as Arch>::PreemptCount::clear_need_resched();
+            return;
+        }
+        PREEMPTIONS.fetch_add(1, Ordering::Relaxed);
+        me.preemptions.fetch_add(1, Ordering::Relaxed);
+        requeue_current_and_schedule::<H>(me);
+    }
+}
+
+/// Linux's `cond_resched()`: an explicit scheduling point. When a reschedule is pending, the
+/// task gives up its cpu as a preempted one would (so it may migrate), voluntarily.
+///
+/// # Context
+/// May sleep (switch); task context with interrupts enabled and preempt count 0; otherwise
+/// does nothing.
+pub fn cond_resched<H: SchedHooks>() {
+    if !<H as Arch>::PreemptCount::need_resched()
+        || H::irqs_disabled()
+        || <H as Arch>::PreemptCount::count() != 0
+    {
+        return;
+    }
+    let flags = H::local_irq_save();
+    let me = current_task::<H>();
+    if !me.is_idle() && <H as Arch>::PreemptCount::need_resched() {
+        requeue_current_and_schedule::<H>(me);
+    }
+    H::local_irq_restore(flags);
+}
+
+fn requeue_current_and_schedule<H: SchedHooks>(me: &'static super::task::Task) {
+    me.set_state(State::Runnable);
+    CPUS[this_cpu::<H>()].deferred_requeue.set(Some(me));
+    schedule::<H>();
+}
+
+/// What every interrupt handler of the bare-metal images calls last, after `irq_exit()`:
+/// preempts the interrupted task when it may be (see `preemptible_on_irq_return`).
+///
+/// # Context
+/// The end of an interrupt handler, interrupts masked; `interrupted_irqs_enabled` is the
+/// interrupt state saved in the interrupt frame.
+pub fn irq_return<H: SchedHooks>(interrupted_irqs_enabled: bool) {
+    if preemptible_on_irq_return::<H>(interrupted_irqs_enabled) {
+        preempt_schedule_irq::<H>();
+    }
+}
+
+/// How many times the current task was preempted on an interrupt return.
+///
+/// # Context
+/// Never sleeps; any context.
+pub fn current_preemptions<H: SchedHooks>() -> u32 {
+    current_task::<H>().preemptions.load(Ordering::Relaxed)
 }
 
 fn other_cpu<H: SchedHooks>(cpu: u32) -> u32 {

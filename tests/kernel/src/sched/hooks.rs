@@ -62,6 +62,13 @@ pub unsafe trait SchedHooks: Arch {
     /// The cpu is fully up; called with interrupts masked.
     unsafe fn enable_irqs_and_wait();
 
+    /// Programs this cpu's timer to interrupt once, `period_ns` from now; its handler calls
+    /// [`super::timer_interrupt`] (which re-arms it) and then [`super::irq_return`].
+    ///
+    /// # Context
+    /// Never sleeps; this cpu, interrupts masked.
+    fn arm_tick(period_ns: u64);
+
     /// Stops the machine with a verdict (a broken stack canary ends the run).
     fn exit(success: bool) -> !;
 }

@@ -4,7 +4,11 @@
 //! idle task per cpu, sleep and wake-up, and wake-ups the tests can direct to a cpu.
 //!
 //! - A task runs until it sleeps, yields (`preempt_schedule()` when a reschedule is pending and
-//!   preemption is re-enabled), or exits. There is no timer tick: nothing needs one.
+//!   preemption is re-enabled, or `cond_resched()`), exits, or (with `preempt`) is preempted on
+//!   the return from an interrupt. Every cpu takes a timer tick (see `tick`); a task that used
+//!   up its time slice while others wait gets need-resched set.
+//! - A preempted task is queued on the cpu with the fewest waiting tasks, the other cpus
+//!   looked at first, unless it is pinned (`spawn_pinned`): preempted tasks migrate.
 //! - A wake-up queues the task on a chosen cpu and kicks that cpu with the rescheduling IPI (an
 //!   idle cpu waits for an interrupt and wakes on it; a busy one notes need-resched).
 //! - A task is "on cpu" from the moment a cpu picks it until the next task on that cpu has
@@ -27,10 +31,16 @@ mod hooks;
 mod runqueue;
 mod switch;
 mod task;
+mod tick;
 
 pub use api::{
-    direct_next_wakeup, exit_current, idle_loop, init_cpu, preempt_schedule, resched_ipi,
-    sleep_for_page_in, sleep_while_other_runs, spawn, spawn_with_pid, yield_now,
+    cond_resched, current_preemptions, direct_next_wakeup, exit_current, idle_loop, init_cpu,
+    irq_return, preempt_schedule, preempt_schedule_irq, resched_ipi, sleep_for_page_in,
+    sleep_while_other_runs, spawn, spawn_pinned, spawn_with_pid, yield_now,
+};
+pub use tick::{
+    run_in_hardirq, set_tick_hz, set_time_slice_ticks, set_timer_callback, switch_stats,
+    tick_period_ns, ticks_on, timer_interrupt,
 };
 pub use completion::Completion;
 pub use first_task::spawn_first_task;

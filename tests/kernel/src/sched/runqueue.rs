@@ -2,6 +2,7 @@
 
 use core::cell::Cell;
 use core::ptr;
+use core::sync::atomic::AtomicBool;
 
 use super::task::{Task, MAX_TASKS};
 use super::MAX_CPUS;
@@ -42,6 +43,10 @@ impl RunQueue {
     pub(super) fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
 }
 
 /// One cpu's scheduler state.
@@ -52,9 +57,16 @@ pub(super) struct CpuSched {
     pub(super) prev: Cell<*const Task>,
     /// A wake-up to perform once the previous task is off this cpu (a page-in's completion).
     pub(super) deferred_wake: Cell<Option<(&'static Task, u32)>>,
+    /// A preempted task to queue (on the cpu the balancer picks) once it is off this cpu.
+    pub(super) deferred_requeue: Cell<Option<&'static Task>>,
+    /// Ticks the running task has used of its slice.
+    pub(super) slice_used: Cell<u32>,
+    /// The cpu waits idle for an interrupt (a task queued here must kick it).
+    pub(super) idle: AtomicBool,
 }
 
-// SAFETY: the queue is a lock; the Cells are used only by their own cpu with interrupts masked.
+// SAFETY: the queue is a lock and `idle` an atomic; the Cells are used only by their own cpu
+// with interrupts masked.
 unsafe impl Sync for CpuSched {}
 
 pub(super) static CPUS: [CpuSched; MAX_CPUS] = [const {
@@ -66,5 +78,8 @@ pub(super) static CPUS: [CpuSched; MAX_CPUS] = [const {
         }),
         prev: Cell::new(ptr::null()),
         deferred_wake: Cell::new(None),
+        deferred_requeue: Cell::new(None),
+        slice_used: Cell::new(0),
+        idle: AtomicBool::new(false),
     }
 }; MAX_CPUS];

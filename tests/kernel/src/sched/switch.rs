@@ -3,12 +3,14 @@
 use core::ptr;
 use core::sync::atomic::Ordering;
 
+use mightfault_core::rcu::rcu_note_context_switch;
 use mightfault_core::{kprint, Arch, PreemptCountStore};
 
 use super::api::exit_current;
 use super::hooks::SchedHooks;
 use super::runqueue::CPUS;
-use super::task::{State, Task, IDLE};
+use super::task::{State, Task, IDLE, NO_CPU};
+use super::tick::MIGRATIONS;
 
 type Count<H> = <H as Arch>::PreemptCount;
 
@@ -51,7 +53,12 @@ pub(super) fn schedule<H: SchedHooks>() {
     }
     debug_assert!(!next.on_cpu.load(Ordering::Acquire));
     next.on_cpu.store(true, Ordering::Relaxed);
-    next.cpu.store(cpu as u32, Ordering::Relaxed);
+    let last_cpu = next.cpu.swap(cpu as u32, Ordering::Relaxed);
+    if last_cpu != NO_CPU && last_cpu != cpu as u32 {
+        MIGRATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+    rcu_note_context_switch::<H>(prev.context());
+    CPUS[cpu].slice_used.set(0);
     next.set_state(State::Running);
     CPUS[cpu].prev.set(prev);
     // SAFETY: interrupts are masked; next is not running anywhere (on_cpu was clear), and its
@@ -70,6 +77,7 @@ pub(super) fn finish_switch<H: SchedHooks>() {
     let sched = &CPUS[this_cpu::<H>()];
     let prev = sched.prev.replace(ptr::null());
     let deferred = sched.deferred_wake.take();
+    let requeue = sched.deferred_requeue.take();
     if !prev.is_null() {
         // SAFETY: prev points at a static task.
         let prev = unsafe { &*prev };
@@ -82,6 +90,50 @@ pub(super) fn finish_switch<H: SchedHooks>() {
     if let Some((task, cpu)) = deferred {
         wake_on::<H>(task, cpu);
     }
+    if let Some(task) = requeue {
+        requeue_preempted::<H>(task);
+    }
+}
+
+/// Queues a task preempted on this cpu: on its pinned cpu; else where a directed wake-up
+/// ([`super::direct_next_wakeup`]) says; else where the balancer says. The balancer moves the
+/// task to the first other cpu (in order from this one) whose queue is at most one longer than
+/// this cpu's, since the task would wait behind this cpu's next task anyway; otherwise to the
+/// shortest queue. So preempted tasks migrate often, which is what the tests want to see. A
+/// busy target is not interrupted: the task waits there for the running task's slice to end;
+/// an idle one is woken.
+fn requeue_preempted<H: SchedHooks>(task: &'static Task) {
+    let here = this_cpu::<H>() as u32;
+    let pinned = task.affinity.load(Ordering::Relaxed);
+    let target = if pinned != NO_CPU {
+        pinned
+    } else if let Some(cpu) = task.take_directed_wake() {
+        cpu
+    } else {
+        balance_target::<H>(here)
+    };
+    CPUS[target as usize].queue.lock().push_back(task);
+    if target != here && CPUS[target as usize].idle.load(Ordering::SeqCst) {
+        H::send_resched_ipi(target);
+    }
+}
+
+fn balance_target<H: SchedHooks>(here: u32) -> u32 {
+    let online = H::nr_cpus();
+    let queued = |cpu: u32| CPUS[cpu as usize].queue.lock().len();
+    let local = queued(here);
+    let mut shortest = (local, here);
+    for step in 1..online {
+        let cpu = (here + step) % online;
+        let len = queued(cpu);
+        if len <= local + 1 {
+            return cpu;
+        }
+        if len < shortest.0 {
+            shortest = (len, cpu);
+        }
+    }
+    shortest.1
 }
 
 /// Queues `task` on cpu `target` and makes that cpu look at its queue.

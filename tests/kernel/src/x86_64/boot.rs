@@ -9,8 +9,9 @@
 //! code, which continues in the higher half on the boot stack in `mf_boot_main`.
 //!
 //! `mf_boot_main` brings up the boot cpu (GDT/TSS, per-cpu area, IDT, SMAP/SMEP, kernel page
-//! tables, exception table, PIC off, TSC, local APIC), then the other cpus, then starts the seed
-//! task (pid 1) on cpu 0 and becomes cpu 0's idle task. The seed task shows every cpu running a
+//! tables, exception table, PIC off, TSC, local APIC and its timer's rate), then the other
+//! cpus, then starts the seed task (pid 1) on cpu 0 and becomes cpu 0's idle task (whose
+//! entry arms the tick). The seed task shows every cpu running a
 //! task, runs the image's KTAP suites (`mightfault_image_main`, defined by the image binary)
 //! and exits QEMU with their verdict.
 
@@ -20,7 +21,7 @@ use core::ptr::addr_of;
 use mightfault_core::kprint;
 
 use super::layout::{phys_to_virt, KERNEL_OFFSET};
-use super::{apic, clock, gdt, idt, paging, percpu, pic, smap, smp, X86};
+use super::{apic, clock, gdt, idt, paging, percpu, pic, smap, smp, timer, X86};
 use crate::{extable, sched};
 
 /// Size of the boot cpu's stack (later its idle task's).
@@ -196,22 +197,23 @@ extern "C" fn mf_boot_main(start_info: u32) -> ! {
         KERNEL_OFFSET + 0x10_0000,
     );
     // SAFETY: once, on the boot cpu, with interrupts masked.
-    let (tsc_hz, source) = unsafe {
+    let (tsc_hz, source, apic_timer_hz) = unsafe {
         pic::disable();
-        let calibration = clock::calibrate();
+        let (tsc_hz, source) = clock::calibrate();
         apic::init_this_cpu();
-        calibration
+        (tsc_hz, source, timer::calibrate())
     };
     kprint!(
         X86,
         "x86_64: SMEP {}, SMAP {} ({} stac/clac sites), {} exception-table entries, \
-         TSC {} kHz ({:?})\n",
+         TSC {} kHz ({:?}), APIC timer {} kHz\n",
         on_off(smap::smep_enabled()),
         on_off(smap::smap_enabled()),
         smap_sites,
         extable_len,
         tsc_hz / 1000,
         source,
+        apic_timer_hz / 1000,
     );
     // SAFETY: the boot cpu is fully up; the start_info (in low memory) is no longer needed.
     let online = unsafe { smp::start_aps(rsdp) };

@@ -5,9 +5,17 @@
 //! into a [`super::trap::TrapFrame`] and calls `mf_trap_dispatch` (trap.rs). The stack stays 16-byte aligned at
 //! the call: the cpu aligns it before pushing its 5 words, and we push 2 + 15 more.
 //!
-//! Vectors: the 32 exceptions (double fault on IST1), the rescheduling and TLB-flush IPIs, and
-//! the local APIC's spurious vector. All are interrupt gates, so interrupts are masked on entry;
-//! the page-fault handler unmasks them again when the faulting code had them on.
+//! Vectors: the 32 exceptions (double fault on IST1), the APIC timer (the tick), the benchmark
+//! vector, the rescheduling and TLB-flush IPIs, and the local APIC's spurious vector. All are
+//! interrupt gates, so interrupts are masked on entry; the page-fault handler unmasks them again
+//! when the faulting code had them on.
+//!
+//! The return from a hardware interrupt may switch tasks (`crate::sched::irq_return`), and the
+//! interrupted task may then resume on another cpu, returning through this same common path.
+//! That is safe because the path keeps no per-cpu state across the call: every saved register
+//! is on the interrupted task's own stack (only the double fault uses an IST stack, which is
+//! per cpu, and it never returns), there is no ring 3 and so no `swapgs` (the gs base is always
+//! the running cpu's own per-cpu area), and `iretq` takes RFLAGS (IF, AC) from the frame.
 
 use core::arch::{asm, global_asm};
 use core::cell::UnsafeCell;
@@ -15,11 +23,11 @@ use core::mem::size_of;
 
 use mightfault_arch::clac;
 
-use super::apic::{VECTOR_RESCHED, VECTOR_SPURIOUS, VECTOR_TLB_FLUSH};
+use super::apic::{VECTOR_BENCH, VECTOR_RESCHED, VECTOR_SPURIOUS, VECTOR_TIMER, VECTOR_TLB_FLUSH};
 use super::gdt::{IST_DOUBLE_FAULT, KERNEL_CS};
 
 /// Vectors with a stub, in the order of `mf_isr_table`.
-const STUB_VECTORS: [u8; 35] = [
+const STUB_VECTORS: [u8; 37] = [
     0,
     1,
     2,
@@ -52,6 +60,8 @@ const STUB_VECTORS: [u8; 35] = [
     29,
     30,
     31,
+    VECTOR_TIMER,
+    VECTOR_BENCH,
     VECTOR_RESCHED,
     VECTOR_TLB_FLUSH,
     VECTOR_SPURIOUS,
@@ -104,6 +114,8 @@ global_asm!(
     "MF_ISR 29, 1",
     "MF_ISR 30, 1",
     "MF_ISR 31, 0",
+    "MF_ISR {timer}, 0",
+    "MF_ISR {bench}, 0",
     "MF_ISR 240, 0",
     "MF_ISR 241, 0",
     "MF_ISR 255, 0",
@@ -184,12 +196,19 @@ global_asm!(
     ".quad mf_isr_29",
     ".quad mf_isr_30",
     ".quad mf_isr_31",
+    ".quad mf_isr_{timer}",
+    ".quad mf_isr_{bench}",
     ".quad mf_isr_240",
     ".quad mf_isr_241",
     ".quad mf_isr_255",
     ".popsection",
+    timer = const VECTOR_TIMER,
+    bench = const VECTOR_BENCH,
     options(att_syntax)
 );
+
+// The stubs for the IPIs and the spurious vector are named by number above.
+const _: () = assert!(VECTOR_RESCHED == 240 && VECTOR_TLB_FLUSH == 241 && VECTOR_SPURIOUS == 255);
 
 extern "C" {
     /// Addresses of the stubs, one per entry of [`STUB_VECTORS`].

@@ -11,13 +11,17 @@
 //!   per-cpu;
 //! - user accessors are the library's (`impl_raw_user_access!`); SMAP and SMEP are on when the
 //!   cpu has them;
-//! - a small cooperative scheduler with per-cpu run queues runs kernel tasks on every cpu and
-//!   lets the tests steer where a task wakes up (`crate::sched`, with the hooks in [`sched`]).
+//! - a small scheduler (preemptive with `preempt`) with per-cpu run queues runs kernel tasks
+//!   on every cpu and lets the tests steer where a task wakes up (`crate::sched`, with the
+//!   hooks in [`sched`]);
+//!   each cpu takes a tick from its local APIC timer ([`timer`]), and the return from any
+//!   hardware interrupt may preempt the interrupted task.
 //!
 //! Boot order lives in [`boot`]; the interfaces the test suite uses are re-exported here.
 
 pub mod acpi;
 pub mod apic;
+pub mod bench;
 pub mod boot;
 pub mod clock;
 pub mod context;
@@ -35,6 +39,7 @@ pub mod sched;
 pub mod serial;
 pub mod smap;
 pub mod smp;
+pub mod timer;
 pub mod tlb;
 pub mod trap;
 pub mod user_pages;

@@ -1,13 +1,14 @@
 //! The x86_64 half of the scheduler (the portable half is `crate::sched`): the current task in
 //! the per-cpu area behind gs, the stack switch, the rescheduling IPI through the local APIC,
-//! and `sti; hlt` to wait.
+//! `sti; hlt` to wait (the tick or an IPI ends it), and the tick from the local APIC timer
+//! (`timer.rs`).
 //!
 //! The per-cpu preempt count is not part of a task's saved state (see `percpu.rs`), as on
 //! Linux x86 today; the scheduler clears it if a task schedules while atomic.
 
 use crate::sched::{SchedHooks, Task};
 
-use super::{apic, context, cpu, exit, percpu, smp, X86};
+use super::{apic, context, cpu, exit, percpu, smp, timer, X86};
 
 // SAFETY: `current`/`set_current` are one gs-relative load and store of the per-cpu current
 // pointer; `context::switch` saves and restores every callee-saved register of the SysV ABI.
@@ -58,6 +59,10 @@ unsafe impl SchedHooks for X86 {
     unsafe fn enable_irqs_and_wait() {
         // SAFETY: the caller's contract; `sti; hlt` cannot miss an interrupt in between.
         unsafe { cpu::enable_irqs_and_halt() }
+    }
+
+    fn arm_tick(period_ns: u64) {
+        timer::arm(period_ns);
     }
 
     fn exit(success: bool) -> ! {

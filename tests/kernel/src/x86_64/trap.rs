@@ -1,10 +1,13 @@
 //! What happens after an entry stub: the saved registers, the dispatch by vector, and the oops
 //! that ends the run on a fault nobody handles.
 
-use mightfault_core::preempt::{hardirq_enter, hardirq_exit};
+use mightfault_arch::x86_64::irq::RFLAGS_IF;
+use mightfault_core::{irq_enter, irq_exit};
 
-use super::apic::{self, VECTOR_RESCHED, VECTOR_SPURIOUS, VECTOR_TLB_FLUSH};
-use super::{cpu, fault, tlb, X86};
+use super::apic::{
+    self, VECTOR_BENCH, VECTOR_RESCHED, VECTOR_SPURIOUS, VECTOR_TIMER, VECTOR_TLB_FLUSH,
+};
+use super::{bench, cpu, fault, tlb, X86};
 
 /// The registers as the entry stub saved them: general registers (pushed by the stub, `rax`
 /// first), the vector and error code, then the cpu's own interrupt frame.
@@ -40,30 +43,55 @@ pub struct TrapFrame {
 
 /// Called by the common entry stub with the saved registers.
 ///
+/// Every hardware interrupt ends in `crate::sched::irq_return`, which may preempt the
+/// interrupted task: this call then returns only when some cpu (maybe another one) picks the
+/// task again, and the stub restores `frame` from the task's own stack there (see idt.rs for why
+/// nothing per-cpu is kept across it). Exceptions never preempt.
+///
 /// # Context
 /// Interrupts masked on entry (interrupt gates); the page-fault handler may unmask them and
 /// sleep. Runs on the interrupted task's stack (IST1 for a double fault).
 #[no_mangle]
 extern "C" fn mf_trap_dispatch(frame: &mut TrapFrame) {
+    let interrupted_irqs_enabled = frame.rflags & RFLAGS_IF != 0;
     match frame.vector as u8 {
-        14 => fault::page_fault(frame),
-        13 => fault::general_protection(frame),
+        14 => {
+            fault::page_fault(frame);
+            return;
+        }
+        13 => {
+            fault::general_protection(frame);
+            return;
+        }
+        VECTOR_TIMER => {
+            // EOI first: the tick may run softirqs with interrupts unmasked, and the return
+            // may switch tasks; neither should leave the vector in service.
+            apic::eoi();
+            crate::sched::timer_interrupt::<X86>();
+        }
         VECTOR_RESCHED => {
-            hardirq_enter::<X86>();
+            irq_enter::<X86>();
             crate::sched::resched_ipi::<X86>();
             apic::eoi();
-            hardirq_exit::<X86>();
+            irq_exit::<X86>();
         }
         VECTOR_TLB_FLUSH => {
-            hardirq_enter::<X86>();
+            irq_enter::<X86>();
             tlb::flush_ipi();
             apic::eoi();
-            hardirq_exit::<X86>();
+            irq_exit::<X86>();
         }
-        // A spurious interrupt is not in service: no EOI.
+        VECTOR_BENCH => {
+            irq_enter::<X86>();
+            bench::interrupt();
+            irq_exit::<X86>();
+        }
+        // A spurious interrupt is not in service: no EOI. It is still an interrupt return,
+        // where a pending reschedule may be honoured.
         VECTOR_SPURIOUS => {}
         vector => oops(frame, exception_name(vector), None),
     }
+    crate::sched::irq_return::<X86>(interrupted_irqs_enabled);
 }
 
 /// The mnemonic of an exception vector.
