@@ -77,8 +77,8 @@ pub use preempt::{
 pub use preempt_count::PreemptCount;
 pub use rcu::{rcu_preempt_depth, rcu_read_lock, rcu_read_unlock, synchronize_rcu, RcuReadGuard};
 pub use softirq::{
-    in_serving_softirq, in_softirq, local_bh_disable, local_bh_enable, raise_softirq, Softirq,
-    BhDisabledGuard,
+    in_serving_softirq, in_softirq, local_bh_disable, local_bh_enable, raise_softirq,
+    BhDisabledGuard, Softirq,
 };
 pub use spinlock::{Lockup, RawSpinLock, SpinLockGuard};
 pub use task::TaskContext;

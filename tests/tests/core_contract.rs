@@ -5,15 +5,20 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use mightfault_core::extable::{self, ExceptionTable, ExtableEntry};
-use mightfault_core::{irq_enter, irq_exit};
+use mightfault_core::preempt_count::SOFTIRQ_OFFSET;
+use mightfault_core::softirq::{local_softirq_pending, open_softirq};
 use mightfault_core::spinlock::lock_value;
 use mightfault_core::{
-    cant_sleep, config, in_atomic, in_hardirq, in_interrupt, in_task, local_irq_enable,
+    cant_sleep, config, in_atomic, in_hardirq, in_interrupt, in_serving_softirq, in_softirq,
+    in_task, irq_enter, irq_exit, local_bh_disable, local_bh_enable, local_irq_enable,
     local_irq_restore, local_irq_save, might_sleep, preempt_count, preempt_disable, preempt_enable,
-    Arch, IrqSaveGuard, PagefaultDisabledGuard, PreemptCountStore, PreemptDisabledGuard,
-    RawSpinLock,
+    raise_softirq, rcu_preempt_depth, rcu_read_lock, rcu_read_unlock, synchronize_rcu, Arch,
+    IrqSaveGuard, PagefaultDisabledGuard, PreemptCountStore, PreemptDisabledGuard, RawSpinLock,
+    Softirq,
 };
-use mightfault_test_kernel::host::{HostPerCpu, HostPerTask, Machine, MachineConfig};
+use mightfault_test_kernel::host::{
+    CountPlacement, Host, HostPerCpu, HostPerTask, Machine, MachineConfig, PerCpu, PerTask,
+};
 use mightfault_test_kernel::UserPageKind;
 use mightfault_uaccess::{__get_user, copy_to_user};
 
@@ -397,10 +402,7 @@ fn preemption_disabled_at_names_the_outermost_site<A: Arch>() {
         reports[1].contains(&line(second)),
         "a new raise from 0: {log}"
     );
-    assert!(
-        reports[2].contains(&line(irq)),
-        "irq_enter() from 0: {log}"
-    );
+    assert!(reports[2].contains(&line(irq)), "irq_enter() from 0: {log}");
     assert!(!reports[3].contains("Preemption disabled at:"), "{log}");
     // Linux's order: the held locks, then where preemption was disabled, then the CPU line.
     let first = reports[0];
@@ -424,4 +426,258 @@ fn preemption_disabled_at_names_the_outermost_site_per_cpu_count() {
 #[test]
 fn preemption_disabled_at_names_the_outermost_site_per_task_count() {
     preemption_disabled_at_names_the_outermost_site::<HostPerTask>();
+}
+
+/// The context predicates Linux defines on the preempt count, as (in_task, in_interrupt,
+/// in_hardirq, in_softirq, in_serving_softirq).
+type Contexts = (bool, bool, bool, bool, bool);
+
+fn contexts<A: Arch>() -> Contexts {
+    (
+        in_task::<A>(),
+        in_interrupt::<A>(),
+        in_hardirq::<A>(),
+        in_softirq::<A>(),
+        in_serving_softirq::<A>(),
+    )
+}
+
+/// What the NET_RX handler of `softirq_context_truth_table` saw, in the order it ran.
+static SERVED_CONTEXTS: std::sync::Mutex<Vec<(Contexts, u32)>> = std::sync::Mutex::new(Vec::new());
+
+fn record_served_context() {
+    SERVED_CONTEXTS
+        .lock()
+        .unwrap()
+        .push((contexts::<HostPerTask>(), preempt_count::<HostPerTask>()));
+}
+
+/// The truth table of the predicates in every context irq_enter()/irq_exit() and the bottom
+/// halves produce: task, bottom halves disabled, hard interrupt over either, and the softirq
+/// the outermost irq_exit() serves.
+fn softirq_context_truth_table<A: Arch>() {
+    let (seen, _) = on_machine(|| {
+        open_softirq::<A>(Softirq::NetRx, record_served_context);
+        let task = contexts::<A>();
+        local_bh_disable::<A>();
+        let bh = contexts::<A>();
+        irq_enter::<A>();
+        let irq_over_bh = contexts::<A>();
+        irq_exit::<A>();
+        local_bh_enable::<A>();
+        let flags = local_irq_save::<A>();
+        irq_enter::<A>();
+        let irq = contexts::<A>();
+        raise_softirq::<A>(Softirq::NetRx);
+        irq_exit::<A>();
+        local_irq_restore::<A>(flags);
+        (task, bh, irq_over_bh, irq, contexts::<A>())
+    });
+    let (task, bh, irq_over_bh, irq, after) = seen;
+    let t = true;
+    let f = false;
+    assert_eq!(task, (t, f, f, f, f), "task context");
+    assert_eq!(bh, (t, t, f, t, f), "bottom halves disabled: still a task");
+    assert_eq!(irq_over_bh, (f, t, t, t, f), "hardirq over bh-disabled");
+    assert_eq!(irq, (f, t, t, f, f), "hardirq over a task");
+    assert_eq!(after, (t, f, f, f, f), "back in the task");
+    let served = SERVED_CONTEXTS.lock().unwrap().clone();
+    assert_eq!(
+        served,
+        vec![((f, t, f, t, t), SOFTIRQ_OFFSET)],
+        "the softirq runs once, at irq_exit(), serving with count 0x100"
+    );
+}
+
+#[test]
+fn softirq_context_truth_table_per_task_count() {
+    softirq_context_truth_table::<HostPerTask>();
+}
+
+static BH_SOFTIRQ_RUNS: AtomicU32 = AtomicU32::new(0);
+static BH_SOFTIRQ_IRQS_ON: AtomicU32 = AtomicU32::new(0);
+
+fn count_bh_softirq() {
+    BH_SOFTIRQ_RUNS.fetch_add(1, Ordering::SeqCst);
+    if !HostPerCpu::irqs_disabled() && in_serving_softirq::<HostPerCpu>() {
+        BH_SOFTIRQ_IRQS_ON.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A softirq raised while bottom halves are disabled waits, through an interrupt's exit, for
+/// the local_bh_enable() that ends the section; an interrupt's exit runs it at once otherwise.
+#[test]
+fn local_bh_disable_defers_raised_softirqs_to_local_bh_enable() {
+    let (runs, log) = on_machine(|| {
+        type A = HostPerCpu;
+        open_softirq::<A>(Softirq::Tasklet, count_bh_softirq);
+        let runs = || BH_SOFTIRQ_RUNS.load(Ordering::SeqCst);
+        local_bh_disable::<A>();
+        raise_softirq::<A>(Softirq::Tasklet);
+        let after_raise = runs();
+        // An interrupt's exit must not serve it either: bottom halves are still off.
+        assert!(A::interrupt_now(), "the simulated interrupt is taken");
+        let after_irq = runs();
+        let pending = local_softirq_pending::<A>();
+        local_bh_enable::<A>();
+        let after_enable = (runs(), local_softirq_pending::<A>(), preempt_count::<A>());
+        // Without bottom halves disabled, the next interrupt's exit serves a raised softirq.
+        raise_softirq::<A>(Softirq::Tasklet);
+        let raised_in_task = runs();
+        assert!(A::interrupt_now(), "the simulated interrupt is taken");
+        (
+            after_raise,
+            after_irq,
+            pending,
+            after_enable,
+            raised_in_task,
+            runs(),
+        )
+    });
+    let tasklet = 1 << Softirq::Tasklet as u32;
+    assert_eq!(
+        runs,
+        (0, 0, tasklet, (1, 0, 0), 1, 2),
+        "(after raise, after irq, pending, after bh-enable, raised in task, after irq)"
+    );
+    assert_eq!(
+        BH_SOFTIRQ_IRQS_ON.load(Ordering::SeqCst),
+        2,
+        "served with irqs on"
+    );
+    assert!(!log.contains("WARN"), "{log}");
+}
+
+/// might_sleep() in an RCU reader: with `preempt` the reader is seen only by its depth, which
+/// the report prints as `RCU nest depth: 1, expected: 0`; without it the reader disables
+/// preemption and the report is an ordinary atomic one.
+#[test]
+fn might_sleep_in_rcu_reader_reports_the_nest_depth() {
+    let ((depth, count), log) = on_machine(|| {
+        type A = HostPerTask;
+        rcu_read_lock::<A>();
+        rcu_read_lock::<A>();
+        rcu_read_unlock::<A>();
+        let seen = (rcu_preempt_depth::<A>(), preempt_count::<A>());
+        might_sleep::<A>();
+        rcu_read_unlock::<A>();
+        seen
+    });
+    let (depth_due, count_due) = match (config::PREEMPT, config::PREEMPT_COUNT) {
+        (true, _) => (1, 0),
+        (false, true) => (0, 1),
+        (false, false) => (0, 0),
+    };
+    assert_eq!((depth, count), (depth_due, count_due));
+    if !config::DEBUG_ATOMIC_SLEEP {
+        assert!(log.is_empty(), "{log}");
+        return;
+    }
+    assert_eq!(log.matches(SLEEP_BUG).count(), 1, "{log}");
+    let report: Vec<&str> = log.lines().collect();
+    if config::PREEMPT {
+        assert_eq!(
+            report[1],
+            "in_atomic(): 0, irqs_disabled(): 0, non_block: 0, pid: 1, name: core"
+        );
+        assert_eq!(report[2], "preempt_count: 0, expected: 0");
+        assert_eq!(report[3], "RCU nest depth: 1, expected: 0");
+    } else {
+        assert_eq!(report[2], "preempt_count: 1, expected: 0");
+        assert!(!log.contains("RCU nest depth"), "{log}");
+    }
+}
+
+/// Without `preempt`, an RCU reader is a preempt-disabled region: rcu_read_lock() raises the
+/// preempt count (where there is one) and keeps no depth; with `preempt` it keeps a per-task
+/// depth and leaves the count alone.
+#[test]
+fn rcu_read_lock_raises_the_count_only_without_preempt() {
+    let (seen, _) = on_machine(|| {
+        type A = HostPerCpu;
+        let before = (preempt_count::<A>(), rcu_preempt_depth::<A>());
+        rcu_read_lock::<A>();
+        let inside = (
+            preempt_count::<A>(),
+            rcu_preempt_depth::<A>(),
+            in_atomic::<A>(),
+            A::current_task().rcu_read_lock_depth(),
+        );
+        rcu_read_unlock::<A>();
+        (
+            before,
+            inside,
+            preempt_count::<A>(),
+            rcu_preempt_depth::<A>(),
+        )
+    });
+    let raised = u32::from(!config::PREEMPT && config::PREEMPT_COUNT);
+    let depth = u32::from(config::PREEMPT);
+    assert_eq!(
+        seen,
+        ((0, 0), (raised, depth, raised != 0, depth), 0, 0),
+        "(before, (count, depth, in_atomic, task depth) inside, count after, depth after)"
+    );
+}
+
+static READER_STAGE: AtomicU32 = AtomicU32::new(0);
+
+/// synchronize_rcu() waits for a reader that was switched out inside its section (preempted
+/// on an interrupt return, with `preempt`) until that reader's rcu_read_unlock(); without
+/// `preempt` a reader cannot be switched out, and the grace period waits for nothing.
+fn synchronize_rcu_waits_for_a_switched_out_reader<P: CountPlacement>() {
+    type Count<P> = <Host<P> as Arch>::PreemptCount;
+    let machine = Machine::new(MachineConfig::default());
+    let (stage_seen, waits, preempted, log) = machine.run("updater", || {
+        READER_STAGE.store(0, Ordering::SeqCst);
+        let machine = Machine::current();
+        machine.spawn_task("reader", 1, true, || {
+            rcu_read_lock::<Host<P>>();
+            READER_STAGE.store(1, Ordering::SeqCst);
+            if config::PREEMPT {
+                // A tick finds a reschedule pending and preempts the reader inside its section.
+                Count::<P>::set_need_resched();
+                assert!(Host::<P>::interrupt_now());
+            }
+            READER_STAGE.store(2, Ordering::SeqCst);
+            rcu_read_unlock::<Host<P>>();
+        });
+        // The reader runs until it is preempted (or, without preempt, to its end).
+        Host::<P>::yield_now();
+        let mut waits = 0u32;
+        synchronize_rcu::<Host<P>>(|| {
+            waits += 1;
+            Host::<P>::yield_now();
+        });
+        let stage_seen = READER_STAGE.load(Ordering::SeqCst);
+        (
+            stage_seen,
+            waits,
+            machine.switch_stats().0,
+            machine.console_text(),
+        )
+    });
+    assert!(log.is_empty(), "{log}");
+    assert_eq!(
+        stage_seen, 2,
+        "synchronize_rcu() returned before the reader left its section"
+    );
+    assert_eq!(
+        preempted,
+        u64::from(config::PREEMPT),
+        "the reader was preempted"
+    );
+    if config::PREEMPT {
+        assert!(waits > 0, "the grace period had to wait for the reader");
+    }
+}
+
+#[test]
+fn synchronize_rcu_waits_for_a_switched_out_reader_per_cpu_count() {
+    synchronize_rcu_waits_for_a_switched_out_reader::<PerCpu>();
+}
+
+#[test]
+fn synchronize_rcu_waits_for_a_switched_out_reader_per_task_count() {
+    synchronize_rcu_waits_for_a_switched_out_reader::<PerTask>();
 }

@@ -104,26 +104,33 @@ fn the_report_is_linux_format_byte_for_byte() {
     let start = log
         .find("BUG: sleeping function called from invalid context at tests/src/seed.rs:")
         .expect("the seed case prints a report naming its own file");
-    let report: Vec<&str> = log[start..].lines().take(8).collect();
+    let report: Vec<&str> = log[start..].lines().take(9).collect();
     assert_eq!(
         report[1],
         "in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: 1, name: seed"
     );
     assert_eq!(report[2], "preempt_count: 1, expected: 0");
-    assert_eq!(report[3], "1 lock held by seed/1:");
+    // Linux prints the RCU nesting depth right after the count when readers are preemptible
+    // (CONFIG_PREEMPT_RCU, here `preempt`); every line after it moves down by one.
+    let mut line = 3;
+    if config::PREEMPT {
+        assert_eq!(report[3], "RCU nest depth: 0, expected: 0");
+        line = 4;
+    }
+    assert_eq!(report[line], "1 lock held by seed/1:");
     assert!(
-        report[4].contains("(seed_lock), at: tests/src/seed.rs:"),
+        report[line + 1].contains("(seed_lock), at: tests/src/seed.rs:"),
         "{}",
-        report[4]
+        report[line + 1]
     );
     // Linux's print_preempt_disable_ip() (CONFIG_DEBUG_PREEMPT), after the held locks: where
     // the count was raised from 0, here the spin_lock() the lock line names.
-    let mut rest = 5;
+    let mut rest = line + 2;
     if config::DEBUG_PREEMPT {
-        let lock_site = report[4].rsplit("at: ").next().unwrap_or_default();
-        assert_eq!(report[5], "Preemption disabled at:");
-        assert_eq!(report[6], lock_site);
-        rest = 7;
+        let lock_site = report[line + 1].rsplit("at: ").next().unwrap_or_default();
+        assert_eq!(report[line + 2], "Preemption disabled at:");
+        assert_eq!(report[line + 3], lock_site);
+        rest = line + 4;
     }
     assert!(report[rest].starts_with("CPU: "), "{}", report[rest]);
 }

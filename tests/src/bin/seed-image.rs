@@ -4,11 +4,20 @@
 
 #[cfg(target_os = "none")]
 mod image {
+    #[cfg(target_arch = "powerpc64")]
+    use mightfault_test_kernel::powerpc64::bench;
+    #[cfg(target_arch = "s390x")]
+    use mightfault_test_kernel::s390x::bench;
+    #[cfg(target_arch = "x86_64")]
+    use mightfault_test_kernel::x86_64::bench;
     use mightfault_test_kernel::Native;
 
-    /// Called by the arch's boot code inside the first task (pid 1, "seed").
+    /// Called by the arch's boot code inside the first task (pid 1, "seed"). Prints the cost
+    /// of one interrupt round trip first, as a KTAP diagnostic line (a figure, not a test).
     #[no_mangle]
     pub extern "Rust" fn mightfault_image_main() -> bool {
+        let round_trip = bench::irq_round_trip(bench::MAX_ITERATIONS);
+        mightfault_core::kprint!(Native, "# bench: {}\n", round_trip);
         mightfault_tests::run_all::<Native>()
     }
 

@@ -27,6 +27,7 @@
 #[macro_use]
 mod asm_macros;
 
+pub mod bench;
 pub mod boot;
 pub mod console;
 pub mod context;

@@ -20,6 +20,7 @@
 //!   and preemption at the end of an external interruption;
 //! - console through the SCLP, exit through a disabled-wait PSW.
 
+pub mod bench;
 pub mod boot;
 pub mod contract;
 pub mod cpu;

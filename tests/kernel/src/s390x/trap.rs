@@ -96,6 +96,7 @@ fn external(frame: &mut TrapFrame) {
         }
         EXT_EMERGENCY_SIGNAL => {
             irq_enter::<S390>();
+            super::bench::emergency_signal();
             crate::sched::resched_ipi::<S390>();
             irq_exit::<S390>();
         }

@@ -38,14 +38,14 @@ pub use api::{
     irq_return, preempt_schedule, preempt_schedule_irq, resched_ipi, sleep_for_page_in,
     sleep_while_other_runs, spawn, spawn_pinned, spawn_with_pid, yield_now,
 };
-pub use tick::{
-    run_in_hardirq, set_tick_hz, set_time_slice_ticks, set_timer_callback, switch_stats,
-    tick_period_ns, ticks_on, timer_interrupt,
-};
 pub use completion::Completion;
 pub use first_task::spawn_first_task;
 pub use hooks::SchedHooks;
 pub use task::{Task, MAX_TASKS};
+pub use tick::{
+    run_in_hardirq, set_tick_hz, set_time_slice_ticks, switch_stats, tick_period_ns, ticks_on,
+    timer_interrupt,
+};
 
 /// Most cpus a bare-metal image brings up; arches size their per-cpu tables with it.
 pub const MAX_CPUS: usize = 8;

@@ -7,13 +7,11 @@
 //! - counts down the running task's slice; when it is used up and some task waits in this
 //!   cpu's run queue, sets need-resched (the return from the interrupt then preempts with `preempt`, and
 //!   the next explicit scheduling point switches without it);
-//! - runs the function a test queued for this cpu with [`run_in_hardirq`];
-//! - raises the TIMER softirq when a test installed a timer callback ([`set_timer_callback`]),
-//!   so the callback runs in softirq context at the exit of the interrupt.
+//! - runs the function a test queued for this cpu with [`run_in_hardirq`] (which may raise
+//!   softirqs: they run at the exit of the interrupt).
 
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-use mightfault_core::softirq::{open_softirq, raise_softirq_irqoff, Softirq};
 use mightfault_core::{irq_enter, irq_exit, Arch, PreemptCountStore};
 
 use super::hooks::SchedHooks;
@@ -50,9 +48,6 @@ static HARDIRQ_WORK: [HardirqWork; MAX_CPUS] = [const {
         done: AtomicU64::new(0),
     }
 }; MAX_CPUS];
-
-/// The TIMER softirq's callback set by a test (as an address, 0 = none).
-static TIMER_CALLBACK: AtomicUsize = AtomicUsize::new(0);
 
 /// Sets the tick rate of every cpu (each picks it up at its next tick).
 ///
@@ -124,25 +119,6 @@ pub fn run_in_hardirq<H: SchedHooks>(func: fn(usize), arg: usize) -> bool {
     true
 }
 
-/// Makes `callback` run in softirq context (TIMER) at the exit of every tick, on every cpu;
-/// `None` stops it.
-///
-/// # Context
-/// Never sleeps; task context.
-pub fn set_timer_callback<H: SchedHooks>(callback: Option<fn()>) {
-    open_softirq::<H>(Softirq::Timer, run_timer_callback);
-    TIMER_CALLBACK.store(callback.map_or(0, |f| f as usize), Ordering::Release);
-}
-
-fn run_timer_callback() {
-    let raw = TIMER_CALLBACK.load(Ordering::Acquire);
-    if raw != 0 {
-        // SAFETY: the only non-zero values stored are `fn()` pointers (set_timer_callback).
-        let callback: fn() = unsafe { core::mem::transmute::<usize, fn()>(raw) };
-        callback();
-    }
-}
-
 /// The tick: called by the arch's timer handler after it acknowledged the timer, interrupts
 /// masked. Enters and leaves hardirq context itself (softirqs run at its exit) and re-arms the
 /// timer. The arch then calls [`super::irq_return`] before restoring the interrupted state.
@@ -161,9 +137,6 @@ pub fn timer_interrupt<H: SchedHooks>() {
         let func: fn(usize) = unsafe { core::mem::transmute::<usize, fn(usize)>(func) };
         func(work.arg.load(Ordering::Relaxed));
         work.done.fetch_add(1, Ordering::Release);
-    }
-    if TIMER_CALLBACK.load(Ordering::Relaxed) != 0 {
-        raise_softirq_irqoff::<H>(Softirq::Timer);
     }
     H::arm_tick(tick_period_ns());
     irq_exit::<H>();
