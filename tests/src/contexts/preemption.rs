@@ -9,8 +9,7 @@ use mightfault_core::{
 };
 
 use super::{
-    spin_for, wait_until, with_fast_tick, ATOMIC_SPIN_NS, FAST_TICK_HZ, FINISHED, NO_PREEMPT,
-    PATIENCE_NS,
+    spin_for, wait_until, with_fast_tick, ATOMIC_SPIN_NS, FAST_TICK_HZ, FINISHED, PATIENCE_NS,
 };
 use crate::context_machine::ContextMachine;
 use crate::ktap::Outcome;
@@ -45,11 +44,18 @@ fn spawn_other<M: ContextMachine>() {
 fn preemptible_spinner<M: ContextMachine>(_: usize) {
     spawn_other::<M>();
     // Spin without giving the cpu away: only a preemption lets the other task run here.
-    let deadline = M::now_ns().saturating_add(PATIENCE_NS);
+    // Without preempt none comes, so a short spin shows it.
+    let spin = if config::PREEMPT {
+        PATIENCE_NS
+    } else {
+        ATOMIC_SPIN_NS
+    };
+    let deadline = M::now_ns().saturating_add(spin);
     while !OTHER_RAN.load(Ordering::SeqCst) && M::now_ns() < deadline {
         M::cpu_relax();
     }
     SPINNER_SAW_OTHER.store(OTHER_RAN.load(Ordering::SeqCst), Ordering::SeqCst);
+    wait_until::<M>(|| OTHER_RAN.load(Ordering::SeqCst));
     FINISHED.fetch_add(1, Ordering::SeqCst);
 }
 
@@ -64,22 +70,36 @@ fn run_pair<M: ContextMachine>(spinner: fn(usize), section: usize) -> bool {
     wait_until::<M>(|| FINISHED.load(Ordering::SeqCst) == 2)
 }
 
+/// With `preempt` the spinner is preempted and the other task runs while it spins; without,
+/// nothing preempts it (Linux without CONFIG_PREEMPT: only explicit scheduling points switch).
 pub(super) fn preemptible_task_is_preempted<M: ContextMachine>() -> Outcome {
-    if !config::PREEMPT {
-        return NO_PREEMPT;
-    }
     let (before, _) = M::switch_stats();
     let finished = with_fast_tick::<M, _>(FAST_TICK_HZ, || {
         run_pair::<M>(preemptible_spinner::<M>, PREEMPTIBLE)
     });
     let (after, _) = M::switch_stats();
     check!(M, finished, "the two tasks did not finish");
-    check!(
-        M,
-        SPINNER_SAW_OTHER.load(Ordering::SeqCst),
-        "the other task never ran on the spinning task's cpu"
-    );
-    check!(M, after > before, "no preemption counted");
+    let saw_other = SPINNER_SAW_OTHER.load(Ordering::SeqCst);
+    if config::PREEMPT {
+        check!(
+            M,
+            saw_other,
+            "the other task never ran on the spinning task's cpu"
+        );
+        check!(M, after > before, "no preemption counted");
+    } else {
+        check!(
+            M,
+            !saw_other,
+            "the spinning task was preempted without preempt"
+        );
+        check!(
+            M,
+            after == before,
+            "{} preemptions without preempt",
+            after - before
+        );
+    }
     Outcome::Pass
 }
 

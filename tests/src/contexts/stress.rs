@@ -24,7 +24,7 @@ const STRESS_SWITCHES: u64 = 10_000;
 const STRESS_COOPERATIVE_NS: u64 = 2_000_000_000;
 const STRESS_TICK_HZ: u32 = 4000;
 /// How long the run may take to see its preemptions and migrations under a loaded TCG host.
-const STRESS_PATIENCE_NS: u64 = 120_000_000_000;
+const STRESS_PATIENCE_NS: u64 = 60_000_000_000;
 /// Deliberate reports task 0 makes (one per this many of its iterations), at most.
 const DELIBERATE_EVERY: u64 = 256;
 const DELIBERATE_MAX: u32 = 6;
@@ -300,6 +300,12 @@ pub(super) fn stress_nested_contexts<M: ContextMachine>() -> Outcome {
         migrated
     );
     check!(M, finished, "the stress tasks did not stop");
+    check!(
+        M,
+        config::PREEMPT || preempted == 0,
+        "{} involuntary preemptions without preempt",
+        preempted
+    );
     check!(
         M,
         reached,
