@@ -1,6 +1,8 @@
 //! The suites on the simulated host machine: both preempt-count placements, two and four cpus,
 //! several scheduler seeds. Run with `--nocapture` to see the KTAP.
 
+use std::sync::Mutex;
+
 use mightfault_core::config;
 use mightfault_test_kernel::host::{HostPerCpu, HostPerTask, Machine, MachineConfig};
 use mightfault_tests::{run_all, ContextMachine};
@@ -33,7 +35,14 @@ fn applies(case: &str) -> bool {
     }
 }
 
+/// One machine at a time: the suites keep their cases' state in statics (as a kernel image
+/// does), which machines running side by side in this process would share.
+static ONE_MACHINE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 fn run_on<M: ContextMachine>(cpus: u32, seed: u64) -> String {
+    let _alone = ONE_MACHINE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let machine = Machine::new(MachineConfig {
         cpus,
         seed,

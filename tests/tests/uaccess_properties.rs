@@ -2,8 +2,19 @@
 //! against a byte-level model of what Linux guarantees: bytes-not-copied exact, nothing written
 //! past the faulting byte, copy_from_user's tail zeroed, get_user zeroed on failure, kernel
 //! memory untouched, not-present pages paged in only when page faults are allowed.
+//!
+//! Each case also draws a rate and a seed for the simulated interrupts, so accesses are
+//! interrupted at random points (before a page, while faulting, in the middle of a scalar's
+//! page-in); every interrupt raises a softirq that its exit serves, and both handlers check the
+//! context they run in. The properties must hold whatever the interrupts did.
 
-use mightfault_core::{pagefault_disable, pagefault_enable, RawUserAccess};
+use std::cell::Cell;
+
+use mightfault_core::softirq::{local_softirq_pending, open_softirq, raise_softirq_irqoff};
+use mightfault_core::{
+    in_hardirq, in_serving_softirq, pagefault_disable, pagefault_enable, preempt_count,
+    RawUserAccess, Softirq,
+};
 use mightfault_test_kernel::host::{
     HostPerCpu, HostPerTask, Machine, MachineConfig, PAGE_SIZE, USER_LIMIT,
 };
@@ -35,6 +46,10 @@ struct Scenario {
     op: Op,
     pagefault_disabled: bool,
     fill: u8,
+    /// The simulated tick for this case (0: no interrupts; from 500,000 on, with two cpus,
+    /// every point that may be interrupted is).
+    irq_hz: u32,
+    irq_seed: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -76,17 +91,49 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         op,
         any::<bool>(),
         any::<u8>(),
+        prop_oneof![Just(0u32), Just(5_000), Just(50_000), Just(500_000)],
+        any::<u64>(),
     )
         .prop_map(
-            |(kinds, start, len, op, pagefault_disabled, fill)| Scenario {
+            |(kinds, start, len, op, pagefault_disabled, fill, irq_hz, irq_seed)| Scenario {
                 kinds,
                 start,
                 len,
                 op,
                 pagefault_disabled,
                 fill,
+                irq_hz,
+                irq_seed,
             },
         )
+}
+
+thread_local! {
+    // Each machine's cases run on one simulated task, whose thread these belong to.
+    static HARDIRQS: Cell<u64> = const { Cell::new(0) };
+    static SOFTIRQS: Cell<u64> = const { Cell::new(0) };
+    static WRONG_CONTEXT: Cell<u64> = const { Cell::new(0) };
+}
+
+fn bump(counter: &'static std::thread::LocalKey<Cell<u64>>) {
+    counter.with(|c| c.set(c.get() + 1));
+}
+
+/// The interrupt handler: checks it runs in hard interrupt context and raises NET_RX.
+fn irq_handler<M: SeedMachine>() {
+    bump(&HARDIRQS);
+    if !in_hardirq::<M>() || !M::irqs_disabled() {
+        bump(&WRONG_CONTEXT);
+    }
+    raise_softirq_irqoff::<M>(Softirq::NetRx);
+}
+
+/// NET_RX, served at the interrupt's exit: checks it runs as a softirq with interrupts on.
+fn net_rx<M: SeedMachine>() {
+    bump(&SOFTIRQS);
+    if !in_serving_softirq::<M>() || in_hardirq::<M>() || M::irqs_disabled() {
+        bump(&WRONG_CONTEXT);
+    }
 }
 
 /// The model: each page's bytes (None = not present) and its kind.
@@ -181,6 +228,11 @@ fn check_scenario<M: SeedMachine>(s: &Scenario) -> Result<(), TestCaseError> {
         .is_some_and(|end| end <= <M as RawUserAccess>::USER_LIMIT);
     let faults_allowed = !s.pagefault_disabled;
 
+    let machine = Machine::current();
+    let delivered_before = machine.interrupts_delivered();
+    let softirqs_before = SOFTIRQS.with(Cell::get);
+    machine.reseed_interrupts(s.irq_seed);
+    machine.set_tick(s.irq_hz, 1);
     if s.pagefault_disabled {
         pagefault_disable::<M>();
     }
@@ -271,6 +323,23 @@ fn check_scenario<M: SeedMachine>(s: &Scenario) -> Result<(), TestCaseError> {
     if s.pagefault_disabled {
         pagefault_enable::<M>();
     }
+    machine.set_tick(0, 1);
+
+    // Every interrupt ran the handler and, at its exit, the softirq it raised, each in its
+    // own context; none is left pending, and the task is back at count 0.
+    let delivered = machine.interrupts_delivered() - delivered_before;
+    let served = SOFTIRQS.with(Cell::get) - softirqs_before;
+    if s.irq_hz == 0 {
+        prop_assert_eq!(delivered, 0);
+    }
+    prop_assert_eq!(served, delivered, "softirqs served vs interrupts");
+    prop_assert_eq!(
+        WRONG_CONTEXT.with(Cell::get),
+        0,
+        "a handler ran in the wrong context"
+    );
+    prop_assert_eq!(local_softirq_pending::<M>(), 0);
+    prop_assert_eq!(preempt_count::<M>(), 0);
 
     // The whole user area matches the model: nothing written past the fault, pages paged in
     // exactly when allowed.
@@ -303,6 +372,8 @@ fn run_properties<M: SeedMachine>(seed: u64) {
         echo_console: false,
     });
     let outcome = machine.run("prop", || {
+        open_softirq::<M>(Softirq::NetRx, net_rx::<M>);
+        Machine::current().set_irq_handler(Some(irq_handler::<M>));
         let mut runner = TestRunner::new(Config {
             cases: CASES,
             failure_persistence: None,
@@ -315,6 +386,17 @@ fn run_properties<M: SeedMachine>(seed: u64) {
     if let Err(err) = outcome {
         panic!("{}: {err}", M::NAME);
     }
+    assert_eq!(
+        HARDIRQS.with(Cell::get),
+        0,
+        "the counters belong to the simulated task's thread"
+    );
+    let delivered = machine.interrupts_delivered();
+    assert!(
+        delivered > u64::from(CASES) / 10,
+        "{}: only {delivered} interrupts in {CASES} cases",
+        M::NAME
+    );
 }
 
 #[test]

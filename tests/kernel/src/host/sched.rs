@@ -195,11 +195,13 @@ impl Scheduler {
     /// leaves goes idle unless the next task runs on it.
     fn pass_baton(&self, state: &mut SchedState, task: &SimTask) {
         let left = task.cpu();
-        let next_cpu = self.dispatch_next(state);
+        let next_cpu = state.runqueue.front().map(|&(_, cpu)| cpu);
+        // Before the dispatch: it may be `task` itself that is dispatched, on another cpu.
         if next_cpu != Some(left) && !self.idle[left as usize].swap(true, Ordering::SeqCst) {
             // The calling thread is still `task`, on the cpu it leaves.
             rcu_idle_enter::<HostPerCpu>();
         }
+        self.dispatch_next(state);
     }
 
     /// Blocks until the simulation stops; returns why.
@@ -216,16 +218,15 @@ impl Scheduler {
         }
     }
 
-    /// Gives the baton to the first runnable task; returns the cpu it runs on.
-    fn dispatch_next(&self, state: &mut SchedState) -> Option<u32> {
-        let dispatched = match state.runqueue.pop_front() {
+    /// Gives the baton to the first runnable task.
+    fn dispatch_next(&self, state: &mut SchedState) {
+        match state.runqueue.pop_front() {
             Some((task, cpu)) => {
                 let last = task.cpu.swap(cpu, Ordering::Relaxed);
                 if task.ran.swap(true, Ordering::Relaxed) && last != cpu {
                     self.migrations.fetch_add(1, Ordering::Relaxed);
                 }
                 state.running = Some(task.pid());
-                Some(cpu)
             }
             None => {
                 state.running = None;
@@ -234,11 +235,9 @@ impl Scheduler {
                 } else {
                     StopReason::AllAsleep
                 });
-                None
             }
-        };
+        }
         self.baton.notify_all();
-        dispatched
     }
 
     fn draw(state: &mut SchedState) -> u64 {
