@@ -19,12 +19,12 @@ use crate::support::{captured, check, count};
 
 const STRESS_TASKS: u32 = 8;
 /// Preemptions and migrations the stress run must see with `preempt`.
-const STRESS_SWITCHES: u64 = 10_000;
+const STRESS_SWITCHES: u64 = 20_000;
 /// How long the run goes on without `preempt` (no involuntary switches to count).
 const STRESS_COOPERATIVE_NS: u64 = 2_000_000_000;
 const STRESS_TICK_HZ: u32 = 4000;
 /// How long the run may take to see its preemptions and migrations under a loaded TCG host.
-const STRESS_PATIENCE_NS: u64 = 60_000_000_000;
+const STRESS_PATIENCE_NS: u64 = 90_000_000_000;
 /// Deliberate reports task 0 makes (one per this many of its iterations), at most.
 const DELIBERATE_EVERY: u64 = 256;
 const DELIBERATE_MAX: u32 = 6;
