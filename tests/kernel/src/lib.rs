@@ -28,6 +28,8 @@
 #[macro_use]
 mod arch_common;
 #[cfg(target_os = "none")]
+pub mod batch_spread;
+#[cfg(target_os = "none")]
 pub mod console;
 #[cfg(target_os = "none")]
 pub mod extable;

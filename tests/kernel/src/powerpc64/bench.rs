@@ -12,38 +12,22 @@
 use mightfault_core::{preempt_disable, preempt_enable};
 
 use super::{trap, Ppc64};
+use crate::batch_spread::{BatchSpread, BATCHES};
 
 /// Most round trips per call.
 pub const MAX_ITERATIONS: usize = 256;
-/// Batches the round trips are split into; the figure is the median of the batches.
-const BATCHES: usize = 8;
 
 /// What [`irq_round_trip`] measured, in nanoseconds per round trip.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct IrqRoundTrip {
-    /// Round trips timed.
-    pub iterations: u32,
-    /// Batches they were split into.
-    pub batches: u32,
-    /// Median over the batches of the time per round trip.
-    pub median_ns: u64,
-    /// The fastest batch's figure.
-    pub min_ns: u64,
-    /// The slowest batch's figure.
-    pub max_ns: u64,
-}
+pub struct IrqRoundTrip(pub BatchSpread);
 
 impl core::fmt::Display for IrqRoundTrip {
     fn fmt(&self, out: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             out,
-            "irq round trip {} ns (median of {} batches of {}, decrementer interrupts back to back \
-             through irq_enter/irq_exit/irq_return; min {}, max {} ns)",
-            self.median_ns,
-            self.batches,
-            self.iterations / self.batches.max(1),
-            self.min_ns,
-            self.max_ns,
+            "irq round trip {} ns (decrementer interrupts back to back through \
+             irq_enter/irq_exit/irq_return; {})",
+            self.0.median_ns, self.0
         )
     }
 }
@@ -68,13 +52,5 @@ pub fn irq_round_trip(iterations: usize) -> IrqRoundTrip {
         *round = trap::interrupt_round_trip_ns(per_batch as u32) / per_batch as u64;
     }
     preempt_enable::<Ppc64>();
-
-    rounds.sort_unstable();
-    IrqRoundTrip {
-        iterations: (per_batch * BATCHES) as u32,
-        batches: BATCHES as u32,
-        median_ns: rounds[BATCHES / 2],
-        min_ns: rounds[0],
-        max_ns: rounds[BATCHES - 1],
-    }
+    IrqRoundTrip(BatchSpread::of(&mut rounds, per_batch))
 }

@@ -21,6 +21,7 @@ use mightfault_arch::s390x::irq::{irq_restore, irq_save};
 
 use super::cpu::{self, enable_irqs, sigp, SigpOrder};
 use super::{lowcore, S390};
+use crate::batch_spread::{BatchSpread, BATCHES};
 use crate::sched::MAX_CPUS;
 
 /// Emergency signals each cpu has taken since boot (counted by [`emergency_signal`]).
@@ -28,8 +29,6 @@ static HITS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 
 /// Most round trips per call.
 pub const MAX_ITERATIONS: usize = 256;
-/// Batches the round trips are split into; the figure is the median of the batches.
-const BATCHES: usize = 8;
 /// How long one batch may take before the measurement gives up on a signal that never
 /// arrives (µs; a batch normally takes well under a millisecond under TCG).
 const BATCH_TIMEOUT_US: u64 = 100_000;
@@ -42,16 +41,8 @@ const fn tod_to_ns(tod: u64) -> u64 {
 /// What [`irq_round_trip`] measured, in nanoseconds per round trip.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct IrqRoundTrip {
-    /// Round trips timed (emergency signals, and as many sense orders).
-    pub iterations: u32,
-    /// Batches they were split into.
-    pub batches: u32,
-    /// Median over the batches of (emergency signal round trip − SIGP sense).
-    pub median_ns: u64,
-    /// The fastest batch's figure.
-    pub min_ns: u64,
-    /// The slowest batch's figure.
-    pub max_ns: u64,
+    /// Per batch: emergency signal round trip less SIGP sense.
+    pub round_trip: BatchSpread,
     /// Median per-order cost of the emergency-signal batches, the SIGP included.
     pub signal_ns: u64,
     /// Median per-order cost of the SIGP sense batches.
@@ -70,16 +61,9 @@ impl core::fmt::Display for IrqRoundTrip {
         }
         write!(
             out,
-            "irq round trip {} ns (median of {} batches of {}, SIGP emergency signal to self \
-             through irq_enter/irq_exit/irq_return: {} ns less SIGP sense {} ns; min {}, max {} \
-             ns)",
-            self.median_ns,
-            self.batches,
-            self.iterations / self.batches.max(1),
-            self.signal_ns,
-            self.sense_ns,
-            self.min_ns,
-            self.max_ns,
+            "irq round trip {} ns (SIGP emergency signal to self through \
+             irq_enter/irq_exit/irq_return: {} ns less SIGP sense {} ns; {})",
+            self.round_trip.median_ns, self.signal_ns, self.sense_ns, self.round_trip
         )
     }
 }
@@ -128,9 +112,8 @@ fn sense_batch(addr: u16, hits: &AtomicU64, count: usize) -> u64 {
     cpu::tod() - start
 }
 
-fn median(samples: &mut [u64]) -> u64 {
-    samples.sort_unstable();
-    samples.get(samples.len() / 2).copied().unwrap_or(0)
+fn median(samples: &mut [u64; BATCHES]) -> u64 {
+    BatchSpread::of(samples, 1).median_ns
 }
 
 /// Measures `iterations` (at most [`MAX_ITERATIONS`], at least one per batch) external
@@ -181,13 +164,8 @@ pub fn irq_round_trip(iterations: usize) -> IrqRoundTrip {
     irq_restore(mask);
     preempt_enable::<S390>();
 
-    let median_ns = median(&mut rounds);
     IrqRoundTrip {
-        iterations: (per_batch * BATCHES) as u32,
-        batches: BATCHES as u32,
-        median_ns,
-        min_ns: rounds[0],
-        max_ns: rounds[BATCHES - 1],
+        round_trip: BatchSpread::of(&mut rounds, per_batch),
         signal_ns: median(&mut signals),
         sense_ns: median(&mut senses),
         lost,
