@@ -37,6 +37,7 @@
 pub mod arch;
 pub mod config;
 pub mod console;
+pub mod context;
 pub mod debug_state;
 pub mod extable;
 pub mod fault;

@@ -45,7 +45,9 @@
 mod access_ok;
 mod checked;
 mod inatomic;
+pub mod nofault;
 mod strings;
+pub mod typed;
 mod unchecked;
 
 pub use access_ok::access_ok;

@@ -1,0 +1,1 @@
+//! Contexts in the type system (issue 8): work in progress.
