@@ -32,7 +32,10 @@ mod image {
 /// instructions in the release image. Nothing calls them; `AUDIT_PROBES` keeps them linked.
 #[cfg(target_os = "none")]
 mod audit {
+    use mightfault_core::context::Sleepable;
+    use mightfault_core::Efault;
     use mightfault_test_kernel::Native;
+    use mightfault_uaccess::typed::UserPtr;
 
     #[no_mangle]
     #[inline(never)]
@@ -72,6 +75,34 @@ mod audit {
         let _ = mightfault_uaccess::get_user::<Native, u64>(&mut value, addr);
         value
     }
+
+    /// The typed get_user::<u64> (issue 8): the same access written with a context token and a
+    /// `UserPtr`, returning the `Result` a caller gets. It costs `audit_get_user_u64` plus the
+    /// error result that probe throws away (3 instructions on x86_64: an untyped get_user whose
+    /// caller checks the error compiles to the same code). The token is a parameter (a
+    /// zero-sized value behind a pointer nothing reads), as in a syscall handed the token.
+    #[no_mangle]
+    #[inline(never)]
+    fn audit_typed_get_user_u64(cx: &mut Sleepable<Native>, addr: usize) -> Result<u64, Efault> {
+        mightfault_uaccess::typed::get_user(cx, UserPtr::<u64>::from_syscall_arg(addr))
+    }
+
+    /// The typed preempt-off region (issue 8): `context::preempt_disable` and the drop of its
+    /// token; it compiles to the same code as `preempt_disable(); preempt_enable();` (on x86_64
+    /// `audit_preempt_disable` + `audit_preempt_enable` less one return in production and preempt).
+    #[no_mangle]
+    #[inline(never)]
+    fn audit_typed_preempt_off(cx: &mut Sleepable<Native>) {
+        let off = mightfault_core::context::preempt_disable(cx);
+        drop(off);
+    }
+
+    #[used]
+    static AUDIT_TYPED_GET_USER: fn(&mut Sleepable<Native>, usize) -> Result<u64, Efault> =
+        audit_typed_get_user_u64;
+
+    #[used]
+    static AUDIT_TYPED_PREEMPT_OFF: fn(&mut Sleepable<Native>) = audit_typed_preempt_off;
 
     #[used]
     static AUDIT_PROBES: [extern "C" fn(); 5] = [
