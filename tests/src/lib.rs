@@ -2,9 +2,11 @@
 //!
 //! - [`seed`]: the eleven cases of SCENARIOS.md, the project's contract;
 //! - [`uaccess_suite`]: every accessor against every kind of bad input;
+//! - [`nofault_suite`]: the copies that never sleep, fault-in, and the atomic copy with a
+//!   sleepable fallback;
 //! - a machine's own suite, if it has one ([`SeedMachine::arch_suite`]).
 //!
-//! Both print KTAP through the machine's console (see [`ktap`]), so the host tests and the
+//! All print KTAP through the machine's console (see [`ktap`]), so the host tests and the
 //! bootable images produce the same report.
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -14,6 +16,7 @@ pub mod contexts;
 pub mod ktap;
 pub mod machine;
 pub mod machines;
+pub mod nofault_suite;
 pub mod seed;
 mod support;
 pub mod uaccess_suite;
@@ -27,13 +30,14 @@ pub use machine::{PageKind, SeedMachine};
 /// Sleeps (the cases page memory in and migrate between cpus); run it from a task in process
 /// context with no locks held.
 pub fn run_all<M: ContextMachine>() -> bool {
-    let (seed, uaccess, contexts) = (
+    let (seed, uaccess, contexts, nofault) = (
         seed::suite::<M>(),
         uaccess_suite::suite::<M>(),
         contexts::suite::<M>(),
+        nofault_suite::suite::<M>(),
     );
     match M::arch_suite() {
-        Some(arch) => ktap::run::<M>(&[seed, uaccess, contexts, arch]),
-        None => ktap::run::<M>(&[seed, uaccess, contexts]),
+        Some(arch) => ktap::run::<M>(&[seed, uaccess, contexts, nofault, arch]),
+        None => ktap::run::<M>(&[seed, uaccess, contexts, nofault]),
     }
 }

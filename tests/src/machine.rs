@@ -28,6 +28,15 @@ pub trait SeedMachine: Arch + RawUserAccess {
     /// Whether the user page containing `addr` is present now.
     fn user_page_present(addr: usize) -> bool;
 
+    /// Makes the present user page containing `addr` not present while keeping its contents
+    /// and writability: the next access faults and pages it in again (sleeping once, as any
+    /// page-in), with the same bytes. Stale translations are dropped on every cpu. Returns
+    /// false, changing nothing, when the page is not present (or not in the test's area).
+    ///
+    /// Callable with a spinlock held (it never sleeps, though on x86_64 it waits for the other
+    /// cpus' TLB flush), but not with interrupts disabled.
+    fn evict_user_page(addr: usize) -> bool;
+
     /// Reads user memory without faulting and without the accessors under test. Returns false
     /// (filling nothing) when any byte of the range is not present.
     fn peek_user(addr: usize, buf: &mut [u8]) -> bool;

@@ -28,6 +28,10 @@ macro_rules! bare_metal_seed_machine {
                 mightfault_test_kernel::user_area::user_page_present::<$machine>(addr)
             }
 
+            fn evict_user_page(addr: usize) -> bool {
+                mightfault_test_kernel::user_area::evict_user_page::<$machine>(addr)
+            }
+
             fn peek_user(addr: usize, buf: &mut [u8]) -> bool {
                 mightfault_test_kernel::user_area::peek_user::<$machine>(addr, buf)
             }

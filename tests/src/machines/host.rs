@@ -25,6 +25,10 @@ impl<P: CountPlacement> SeedMachine for Host<P> {
         Machine::current().user_page_present(addr)
     }
 
+    fn evict_user_page(addr: usize) -> bool {
+        Machine::current().evict_user_page(addr)
+    }
+
     fn peek_user(addr: usize, buf: &mut [u8]) -> bool {
         Machine::current().peek_user(addr, buf)
     }

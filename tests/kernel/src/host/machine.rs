@@ -316,6 +316,16 @@ impl Machine {
         self.memory().is_present(addr)
     }
 
+    /// Makes the present user page holding `addr` not present, keeping its contents: the next
+    /// access faults and pages it in again (sleeping once), with those contents and its
+    /// writability. False (changing nothing) when the page is not present.
+    ///
+    /// # Context
+    /// Never sleeps; inside or outside a simulated task.
+    pub fn evict_user_page(&self, addr: usize) -> bool {
+        self.memory().evict(addr)
+    }
+
     /// Reads user memory without faulting; false if any byte is not present.
     ///
     /// # Context

@@ -1,5 +1,6 @@
 //! The simulated user address space: pages that are present (read-write or read-only), valid
-//! but not present (paged in on a fault), or not mapped at all.
+//! but not present (paged in on a fault: zero-filled, or with the contents it had when it was
+//! evicted), or not mapped at all.
 //!
 //! Everything at or above [`USER_LIMIT`] is kernel space to the simulation: user accessors that
 //! reach it fault and are fixed up, as an access through a user mapping would.
@@ -23,7 +24,12 @@ enum Page {
         bytes: Box<[u8; PAGE_SIZE]>,
         writable: bool,
     },
-    NotPresent,
+    /// Valid, not present: paged in on a fault. `kept` holds the contents and writability of
+    /// an evicted page, which the page-in restores; a page that was never present is paged in
+    /// zero-filled and read-write.
+    NotPresent {
+        kept: Option<(Box<[u8; PAGE_SIZE]>, bool)>,
+    },
 }
 
 /// What resolving a fault did.
@@ -62,7 +68,7 @@ impl UserMemory {
                     bytes: Box::new([0; PAGE_SIZE]),
                     writable: *kind == UserPageKind::PresentRw,
                 },
-                UserPageKind::NotPresent => Page::NotPresent,
+                UserPageKind::NotPresent => Page::NotPresent { kept: None },
                 UserPageKind::Unmapped => continue,
             };
             self.pages.insert(page_number(base) + index, page);
@@ -119,11 +125,9 @@ impl UserMemory {
             return no_mapping;
         };
         match page {
-            Page::NotPresent => {
-                *page = Page::Present {
-                    bytes: Box::new([0; PAGE_SIZE]),
-                    writable: true,
-                };
+            Page::NotPresent { kept } => {
+                let (bytes, writable) = kept.take().unwrap_or((Box::new([0; PAGE_SIZE]), true));
+                *page = Page::Present { bytes, writable };
                 Resolved {
                     resolution: Resolution::Resolved,
                     paged_in: true,
@@ -138,6 +142,29 @@ impl UserMemory {
                 paged_in: false,
             },
         }
+    }
+
+    /// Makes the present page holding `addr` not present, keeping its contents and
+    /// writability for the next page-in; false (changing nothing) when it is not present.
+    pub(crate) fn evict(&mut self, addr: usize) -> bool {
+        if addr >= USER_LIMIT {
+            return false;
+        }
+        let Some(page) = self.pages.get_mut(&page_number(addr)) else {
+            return false;
+        };
+        let Page::Present { .. } = page else {
+            return false;
+        };
+        let Page::Present { bytes, writable } =
+            std::mem::replace(page, Page::NotPresent { kept: None })
+        else {
+            unreachable!("matched as present just above");
+        };
+        *page = Page::NotPresent {
+            kept: Some((bytes, writable)),
+        };
+        true
     }
 
     /// Whether the page holding `addr` is present.

@@ -34,13 +34,13 @@ pub unsafe trait UserAreaHooks: SchedHooks {
     /// access is retried. The default does nothing (an invalid entry is never cached).
     fn after_page_in() {}
 
-    /// Called under the area lock after every entry of a new layout is written. The default
-    /// does nothing.
+    /// Called under the area lock after every entry of a new layout is written, and after a
+    /// page's entry is cleared by an eviction. The default does nothing.
     fn after_replace_locked() {}
 
     /// Called with the area unlocked and interrupts as the caller had them, after a new layout
-    /// is written and before the old frames are freed: a flush that waits for other cpus (an
-    /// IPI shootdown) belongs here. The default does nothing.
+    /// is written and before the old frames are freed, and after an eviction: a flush that
+    /// waits for other cpus (an IPI shootdown) belongs here. The default does nothing.
     fn after_replace_unlocked() {}
 
     /// The physical address user byte `addr` maps to now, when its page is present. A software

@@ -17,7 +17,8 @@ enum Lookup {
 
 /// Tries to resolve a fault at user address `addr` (`write` for a write access), as
 /// `mightfault_core::fault::handle_user_fault` asks its `resolve` to: a valid but absent page is
-/// paged in — a zeroed frame is mapped read-write and the task sleeps once, as it would waiting
+/// paged in — a zeroed frame is mapped read-write (an evicted page's own frame, with its
+/// writability) and the task sleeps once, as it would waiting
 /// for the disk, waking on the cpu directed by `direct_next_wakeup` or else on another cpu —
 /// and the access is retried; a page with no mapping, or a write to a read-only page, cannot be
 /// resolved.
@@ -33,10 +34,13 @@ pub fn resolve<A: UserAreaHooks>(addr: usize, write: bool) -> Resolution {
         Record::None => Lookup::Refused,
         Record::Present { writable, .. } if write && !writable => Lookup::Refused,
         Record::Present { .. } => Lookup::AlreadyPresent,
-        Record::Absent => {
-            let record = Record::Present {
-                frame: alloc_frame::<A>(),
-                writable: true,
+        Record::Absent | Record::Evicted { .. } => {
+            let record = match area[index] {
+                Record::Evicted { frame, writable } => Record::Present { frame, writable },
+                _ => Record::Present {
+                    frame: alloc_frame::<A>(),
+                    writable: true,
+                },
             };
             area[index] = record;
             // SAFETY: the area is locked with interrupts masked; index < MAX_USER_PAGES; the

@@ -10,6 +10,9 @@ pub(super) enum Record {
     None,
     /// Valid, not present: a fault allocates and maps a frame.
     Absent,
+    /// Valid, not present, but evicted with its contents: a fault maps `frame` again with the
+    /// writability it had.
+    Evicted { frame: u64, writable: bool },
     /// Present at physical `frame`; `writable` says whether writes are allowed.
     Present { frame: u64, writable: bool },
 }
@@ -18,7 +21,7 @@ impl Record {
     /// What the page-table entry says for this record: a frame, or nothing.
     pub(super) fn mapping(self) -> Option<(u64, bool)> {
         match self {
-            Record::None | Record::Absent => None,
+            Record::None | Record::Absent | Record::Evicted { .. } => None,
             Record::Present { frame, writable } => Some((frame, writable)),
         }
     }

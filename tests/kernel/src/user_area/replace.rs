@@ -46,7 +46,7 @@ pub fn map_user_pages<A: UserAreaHooks>(kinds: &[UserPageKind]) -> usize {
     // No cpu may keep a translation of the old layout once its frames can be reused.
     A::after_replace_unlocked();
     for record in old {
-        if let Record::Present { frame, .. } = record {
+        if let Record::Present { frame, .. } | Record::Evicted { frame, .. } = record {
             // SAFETY: the frame came from the pool, its entry is gone and no cpu can still
             // translate to it (the hooks above dropped every stale translation).
             unsafe { super::frames::free::<A>(frame) };

@@ -1,1 +1,0 @@
-//! The _nofault copies and the atomic copy with a sleepable fallback (issue 8): work in progress.
