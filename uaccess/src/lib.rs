@@ -7,7 +7,14 @@
 //! - unchecked: [`__get_user`], [`__put_user`], [`__copy_to_user`], [`__copy_from_user`],
 //!   [`__clear_user`] do neither: the caller has done both (so they are `unsafe`);
 //! - in-atomic: [`__copy_to_user_inatomic`], [`__copy_from_user_inatomic`] are for use under
-//!   pagefault_disable(), never call might_fault() and do not zero the destination's tail.
+//!   pagefault_disable(), never call might_fault() and do not zero the destination's tail;
+//! - no-fault: [`copy_to_user_nofault`], [`copy_from_user_nofault`] from any context (they
+//!   disable page faults themselves and return -EFAULT on a short copy), with
+//!   [`fault_in_writeable`]/[`fault_in_readable`] and the lock-drop-and-retry copies in
+//!   [`nofault`] (the atomic copy with a sleepable fallback of the 2014 thread).
+//!
+//! [`typed`] puts the same calls behind context tokens and user pointers, so that a sleeping
+//! call in atomic context is a compile error (see `mightfault_core::context`).
 //!
 //! Copies and clear_user return the number of bytes NOT copied; get/put_user return
 //! `Err(Efault)` (-EFAULT), and get_user zeroes its result on failure. Nothing is written past
@@ -54,5 +61,8 @@ pub use access_ok::access_ok;
 pub use checked::{clear_user, copy_from_user, copy_to_user, get_user, put_user};
 pub use inatomic::{__copy_from_user_inatomic, __copy_to_user_inatomic};
 pub use mightfault_core::{Efault, UserScalar};
+pub use nofault::{
+    copy_from_user_nofault, copy_to_user_nofault, fault_in_readable, fault_in_writeable,
+};
 pub use strings::{strncpy_from_user, strnlen_user};
 pub use unchecked::{__clear_user, __copy_from_user, __copy_to_user, __get_user, __put_user};
