@@ -4,7 +4,8 @@
 //! - [`uaccess_suite`]: every accessor against every kind of bad input;
 //! - [`nofault_suite`]: the copies that never sleep, fault-in, and the atomic copy with a
 //!   sleepable fallback;
-//! - a machine's own suite, if it has one ([`SeedMachine::arch_suite`]).
+//! - a machine's own suite, if it has one ([`SeedMachine::arch_suite`]);
+//! - [`seed_typed`]: the seed scenarios in their correct form with the typed API.
 //!
 //! All print KTAP through the machine's console (see [`ktap`]), so the host tests and the
 //! bootable images produce the same report.
@@ -18,6 +19,7 @@ pub mod machine;
 pub mod machines;
 pub mod nofault_suite;
 pub mod seed;
+pub mod seed_typed;
 mod support;
 pub mod uaccess_suite;
 
@@ -30,14 +32,15 @@ pub use machine::{PageKind, SeedMachine};
 /// Sleeps (the cases page memory in and migrate between cpus); run it from a task in process
 /// context with no locks held.
 pub fn run_all<M: ContextMachine>() -> bool {
-    let (seed, uaccess, contexts, nofault) = (
+    let (seed, uaccess, contexts, nofault, typed) = (
         seed::suite::<M>(),
         uaccess_suite::suite::<M>(),
         contexts::suite::<M>(),
         nofault_suite::suite::<M>(),
+        seed_typed::suite::<M>(),
     );
     match M::arch_suite() {
-        Some(arch) => ktap::run::<M>(&[seed, uaccess, contexts, nofault, arch]),
-        None => ktap::run::<M>(&[seed, uaccess, contexts, nofault]),
+        Some(arch) => ktap::run::<M>(&[seed, uaccess, contexts, nofault, arch, typed]),
+        None => ktap::run::<M>(&[seed, uaccess, contexts, nofault, typed]),
     }
 }
