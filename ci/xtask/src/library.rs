@@ -63,12 +63,67 @@ pub fn doc_target(arch: &Arch) -> Result {
 /// `cargo package` of the library crates: the manifests, versions and files a registry needs,
 /// and each crate built from its packaged sources against the others.
 pub fn package() -> Result {
+    forget_packaged_sources()?;
+    // Its own target directory, emptied first: cargo never rebuilds a registry crate it has
+    // built before (registry sources are immutable), so an artifact of an older packaging
+    // would stand in for the crate just packaged.
+    let target_dir = cmd::root().join(PACKAGE_TARGET_DIR);
+    if target_dir.exists() {
+        std::fs::remove_dir_all(&target_dir)
+            .map_err(|err| format!("removing {}: {err}", target_dir.display()))?;
+    }
     let mut cargo = host_cargo();
     cargo
         .arg("package")
         .args(package_args())
-        .arg("--allow-dirty");
+        .arg("--allow-dirty")
+        .arg("--target-dir")
+        .arg(&target_dir);
     cmd::run(&mut cargo)
+}
+
+/// Where `cargo package` builds, relative to the workspace root.
+const PACKAGE_TARGET_DIR: &str = "target/package-check";
+
+/// Removes the library crates' sources that an earlier `cargo package` unpacked into
+/// `$CARGO_HOME/registry/src/` (and their cached archives). Cargo verifies the second and third
+/// crate against the first through a temporary registry whose unpacked sources it keeps under
+/// the same name and version, and reuses them as they are: on a machine that packaged an
+/// older commit of the same path before, the verification would build against the old
+/// sources and fail (or pass) for the wrong reason.
+fn forget_packaged_sources() -> Result {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cargo")))
+        .ok_or_else(|| "neither CARGO_HOME nor HOME is set".to_string())?;
+    for kind in ["src", "cache"] {
+        let Ok(registries) = std::fs::read_dir(home.join("registry").join(kind)) else {
+            continue;
+        };
+        for registry in registries.flatten() {
+            let Ok(entries) = std::fs::read_dir(registry.path()) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                let ours = LIBRARY_CRATES
+                    .iter()
+                    .any(|krate| name.starts_with(&format!("{krate}-")));
+                if !ours {
+                    continue;
+                }
+                let path = entry.path();
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                removed.map_err(|err| format!("removing {}: {err}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The second consumer in configuration `config`: its formatting, clippy (warnings denied)
