@@ -10,13 +10,14 @@ use std::collections::HashMap;
 use std::process::Command;
 
 /// The probe symbols the image exports for the audit.
-pub const PROBES: [&str; 8] = [
+pub const PROBES: [&str; 9] = [
     "audit_preempt_disable",
     "audit_preempt_enable",
     "audit_pagefault_disable",
     "audit_pagefault_enable",
     "audit_might_fault",
     "audit_get_user_u64",
+    "audit_get_user_u64_result",
     "audit_typed_get_user_u64",
     "audit_typed_preempt_off",
 ];

@@ -76,11 +76,20 @@ mod audit {
         value
     }
 
+    /// The untyped get_user::<u64> returning its `Result` as a caller that checks the error
+    /// sees it: what `audit_typed_get_user_u64` is compared with.
+    #[no_mangle]
+    #[inline(never)]
+    fn audit_get_user_u64_result(addr: usize) -> Result<u64, Efault> {
+        let mut value = 0;
+        mightfault_uaccess::get_user::<Native, u64>(&mut value, addr).map(|()| value)
+    }
+
     /// The typed get_user::<u64> (issue 8): the same access written with a context token and a
-    /// `UserPtr`, returning the `Result` a caller gets. It costs `audit_get_user_u64` plus the
-    /// error result that probe throws away (3 instructions on x86_64: an untyped get_user whose
-    /// caller checks the error compiles to the same code). The token is a parameter (a
-    /// zero-sized value behind a pointer nothing reads), as in a syscall handed the token.
+    /// `UserPtr`, returning the `Result` a caller gets: the same code as
+    /// `audit_get_user_u64_result` (and `audit_get_user_u64` plus the error result that probe
+    /// throws away). The token is a parameter (a zero-sized value behind a pointer nothing
+    /// reads), as in a syscall handed the token.
     #[no_mangle]
     #[inline(never)]
     fn audit_typed_get_user_u64(cx: &mut Sleepable<Native>, addr: usize) -> Result<u64, Efault> {
@@ -96,6 +105,9 @@ mod audit {
         let off = mightfault_core::context::preempt_disable(cx);
         drop(off);
     }
+
+    #[used]
+    static AUDIT_GET_USER_RESULT: fn(usize) -> Result<u64, Efault> = audit_get_user_u64_result;
 
     #[used]
     static AUDIT_TYPED_GET_USER: fn(&mut Sleepable<Native>, usize) -> Result<u64, Efault> =
