@@ -46,8 +46,6 @@ pub(crate) struct RcuState {
     phase: AtomicUsize,
     /// Readers switched out inside their section, per phase.
     blocked: [AtomicU32; 2],
-    /// Completed grace periods.
-    completed: AtomicU64,
     cpus: [CacheLine<RcuCpu>; MAX_CPUS],
 }
 
@@ -57,7 +55,6 @@ impl RcuState {
             gp_busy: AtomicBool::new(false),
             phase: AtomicUsize::new(0),
             blocked: [AtomicU32::new(0), AtomicU32::new(0)],
-            completed: AtomicU64::new(0),
             cpus: [const {
                 CacheLine(RcuCpu {
                     switches: AtomicU64::new(0),
@@ -187,14 +184,6 @@ pub fn rcu_idle_exit<A: Arch>() {
     cpu.idle.store(false, Ordering::SeqCst);
 }
 
-/// Number of grace periods completed on this machine.
-///
-/// # Context
-/// Never sleeps; any context.
-pub fn rcu_completed_grace_periods<A: Arch>() -> u64 {
-    A::machine_state().rcu.completed.load(Ordering::SeqCst)
-}
-
 /// Waits until every RCU reader that had started when it was called has finished. `wait` is
 /// how the caller gives up its cpu while waiting (the kernel's yield or a short sleep); it is
 /// called repeatedly until the grace period ends.
@@ -237,7 +226,6 @@ pub fn synchronize_rcu<A: Arch>(mut wait: impl FnMut()) {
     while rcu.blocked[old].load(Ordering::SeqCst) != 0 {
         wait();
     }
-    rcu.completed.fetch_add(1, Ordering::SeqCst);
     rcu.gp_busy.store(false, Ordering::Release);
 }
 

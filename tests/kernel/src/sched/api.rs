@@ -187,7 +187,6 @@ pub fn preempt_schedule_irq<H: SchedHooks>() {
             return;
         }
         PREEMPTIONS.fetch_add(1, Ordering::Relaxed);
-        me.preemptions.fetch_add(1, Ordering::Relaxed);
         requeue_current_and_schedule::<H>(me);
     }
 }
@@ -229,14 +228,6 @@ pub fn irq_return<H: SchedHooks>(interrupted_irqs_enabled: bool) {
     if preemptible_on_irq_return::<H>(interrupted_irqs_enabled) {
         preempt_schedule_irq::<H>();
     }
-}
-
-/// How many times the current task was preempted on an interrupt return.
-///
-/// # Context
-/// Never sleeps; any context.
-pub fn current_preemptions<H: SchedHooks>() -> u32 {
-    current_task::<H>().preemptions.load(Ordering::Relaxed)
 }
 
 fn other_cpu<H: SchedHooks>(cpu: u32) -> u32 {

@@ -34,16 +34,16 @@ mod task;
 mod tick;
 
 pub use api::{
-    cond_resched, current_preemptions, direct_next_wakeup, exit_current, idle_loop, init_cpu,
-    irq_return, preempt_schedule, preempt_schedule_irq, resched_ipi, sleep_for_page_in,
-    sleep_while_other_runs, spawn, spawn_pinned, spawn_with_pid, yield_now,
+    cond_resched, direct_next_wakeup, exit_current, idle_loop, init_cpu, irq_return,
+    preempt_schedule, preempt_schedule_irq, resched_ipi, sleep_for_page_in, sleep_while_other_runs,
+    spawn, spawn_pinned, spawn_with_pid, yield_now,
 };
 pub use completion::Completion;
 pub use first_task::spawn_first_task;
 pub use hooks::SchedHooks;
 pub use task::{Task, MAX_TASKS};
 pub use tick::{
-    run_in_hardirq, set_tick_hz, set_time_slice_ticks, switch_stats, tick_period_ns, ticks_on,
+    run_in_hardirq, set_tick_hz, set_time_slice_ticks, switch_stats, tick_period_ns,
     timer_interrupt,
 };
 

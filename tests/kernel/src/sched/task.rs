@@ -57,8 +57,6 @@ pub struct Task {
     pub(super) directed_wake: AtomicU32,
     /// The only cpu it may run on after a preemption (NO_CPU: any; the balancer chooses).
     pub(super) affinity: AtomicU32,
-    /// Times it was preempted on an interrupt return.
-    pub(super) preemptions: AtomicU32,
     /// What the task runs, and its argument.
     pub(super) entry: Cell<Option<TaskEntry>>,
     /// Who to wake (and on which cpu) when this task exits.
@@ -83,7 +81,6 @@ impl Task {
             cpu: AtomicU32::new(NO_CPU),
             directed_wake: AtomicU32::new(NO_CPU),
             affinity: AtomicU32::new(NO_CPU),
-            preemptions: AtomicU32::new(0),
             entry: Cell::new(None),
             exit_wake: Cell::new(None),
             stack_bottom: Cell::new(0),
@@ -227,7 +224,6 @@ pub(super) fn alloc_task<H: SchedHooks>(
     task.cpu.store(NO_CPU, Ordering::Relaxed);
     task.directed_wake.store(NO_CPU, Ordering::Relaxed);
     task.affinity.store(NO_CPU, Ordering::Relaxed);
-    task.preemptions.store(0, Ordering::Relaxed);
     task.on_cpu.store(false, Ordering::Relaxed);
     task.set_state(State::Runnable);
     task

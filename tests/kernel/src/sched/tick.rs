@@ -27,8 +27,6 @@ const DEFAULT_SLICE_TICKS: u32 = 3;
 static TICK_PERIOD_NS: AtomicU64 = AtomicU64::new(1_000_000_000 / DEFAULT_TICK_HZ as u64);
 static SLICE_TICKS: AtomicU32 = AtomicU32::new(DEFAULT_SLICE_TICKS);
 
-/// Ticks taken per cpu.
-static TICKS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 /// Tasks preempted on the return from an interrupt (Linux's involuntary switches).
 pub(super) static PREEMPTIONS: AtomicU64 = AtomicU64::new(0);
 /// Times a task resumed on another cpu than the one it last ran on.
@@ -72,14 +70,6 @@ pub fn set_time_slice_ticks(ticks: u32) {
 /// Never sleeps; any context.
 pub fn tick_period_ns() -> u64 {
     TICK_PERIOD_NS.load(Ordering::Relaxed)
-}
-
-/// Ticks taken by cpu `cpu` since boot.
-///
-/// # Context
-/// Never sleeps; any context.
-pub fn ticks_on(cpu: u32) -> u64 {
-    TICKS[cpu as usize].load(Ordering::Relaxed)
 }
 
 /// Involuntary switches (preemptions on interrupt return) and migrations since boot.
@@ -128,7 +118,6 @@ pub fn run_in_hardirq<H: SchedHooks>(func: fn(usize), arg: usize) -> bool {
 pub fn timer_interrupt<H: SchedHooks>() {
     irq_enter::<H>();
     let cpu = this_cpu::<H>();
-    TICKS[cpu].fetch_add(1, Ordering::Relaxed);
     account_slice::<H>(cpu);
     let work = &HARDIRQ_WORK[cpu];
     let func = work.func.swap(0, Ordering::Acquire);
