@@ -48,9 +48,10 @@ cfg_if::cfg_if! {
     }
 }
 
-/// Implements `mightfault_core::RawUserAccess` for a kernel's machine type with [`native`]'s
-/// raw accessors (`copy_to_user`, `copy_from_user`, `clear_user`, `get_user`, `put_user` of
-/// `native::uaccess`) and the kernel's user limit.
+/// Implements `mightfault_core::RawUserAccess` and `mightfault_core::RawUserFutex` for a
+/// kernel's machine type with [`native`]'s raw accessors (`copy_to_user`, `copy_from_user`,
+/// `clear_user`, `get_user`, `put_user` and the address mask of `native::uaccess`; `cmpxchg`
+/// and `atomic_op` of `native::futex`) and the kernel's user limit.
 ///
 /// The kernel's fault handler must send every fault of these accessors through
 /// [`data_fault::decide`] (or the core's `handle_user_fault`) with the kernel's exception
@@ -68,6 +69,12 @@ macro_rules! impl_raw_user_access {
         // handler and exception table; the accessors stop at the first faulting byte.
         unsafe impl $crate::__private::mightfault_core::RawUserAccess for $machine {
             const USER_LIMIT: usize = $limit;
+            const MASKS_USER_ADDRESS: bool = $crate::native::uaccess::MASKS_USER_ADDRESS;
+
+            #[inline(always)]
+            fn mask_user_address(addr: usize) -> usize {
+                $crate::native::uaccess::mask_user_address(addr, $limit)
+            }
 
             #[inline(always)]
             unsafe fn raw_copy_to_user(to: usize, from: *const u8, n: usize) -> usize {
@@ -103,6 +110,31 @@ macro_rules! impl_raw_user_access {
             ) -> Result<(), $crate::__private::mightfault_core::Efault> {
                 // SAFETY: the trait's contract is the accessor's.
                 unsafe { $crate::native::uaccess::put_user(to, value) }
+            }
+        }
+
+        // SAFETY: the same promise covers the futex accessors: each is the arch's atomic
+        // instruction on the user word with an exception-table entry, and a fault leaves the
+        // word unchanged.
+        unsafe impl $crate::__private::mightfault_core::RawUserFutex for $machine {
+            #[inline(always)]
+            unsafe fn raw_futex_cmpxchg(
+                uaddr: usize,
+                old: u32,
+                new: u32,
+            ) -> Result<u32, $crate::__private::mightfault_core::Efault> {
+                // SAFETY: the trait's contract is the accessor's.
+                unsafe { $crate::native::futex::cmpxchg(uaddr, old, new) }
+            }
+
+            #[inline(always)]
+            unsafe fn raw_futex_op(
+                op: $crate::__private::mightfault_core::FutexOp,
+                oparg: u32,
+                uaddr: usize,
+            ) -> Result<u32, $crate::__private::mightfault_core::Efault> {
+                // SAFETY: the trait's contract is the accessor's.
+                unsafe { $crate::native::futex::atomic_op(op, oparg, uaddr) }
             }
         }
     };

@@ -55,6 +55,7 @@ pub mod softirq;
 pub mod spinlock;
 pub mod task;
 pub mod user_access;
+pub mod user_futex;
 #[cfg(feature = "debug-preempt")]
 mod warn;
 
@@ -84,3 +85,4 @@ pub use softirq::{
 pub use spinlock::{Lockup, RawSpinLock, SpinLockGuard};
 pub use task::TaskContext;
 pub use user_access::{Efault, RawUserAccess, UserScalar};
+pub use user_futex::{FutexOp, RawUserFutex};

@@ -62,6 +62,25 @@ pub unsafe trait RawUserAccess: crate::Arch {
     /// `[addr, addr + len)` only when it ends at or below this.
     const USER_LIMIT: usize;
 
+    /// Whether get_user()/put_user() range-check with [`mask_user_address`] instead of
+    /// access_ok(): no branch on the address, so no mispredicted check lets a speculative
+    /// load reach kernel memory (Linux's masked user access on x86_64).
+    ///
+    /// [`mask_user_address`]: RawUserAccess::mask_user_address
+    const MASKS_USER_ADDRESS: bool = false;
+
+    /// `addr` itself when a single access of up to 8 bytes there lies in user space; otherwise
+    /// an address at which such an access faults and is fixed up to -EFAULT (never one that
+    /// reaches kernel memory). Computed without a branch. Used only when
+    /// [`MASKS_USER_ADDRESS`](RawUserAccess::MASKS_USER_ADDRESS) is true.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    #[inline(always)]
+    fn mask_user_address(addr: usize) -> usize {
+        addr
+    }
+
     /// Copies `n` bytes from kernel memory at `from` to user address `to`; returns the number
     /// of bytes not copied.
     ///
@@ -96,7 +115,8 @@ pub unsafe trait RawUserAccess: crate::Arch {
     /// loaded register unconditionally, as Linux's `__get_user_8` does).
     ///
     /// # Safety
-    /// `from` must have been checked by the caller.
+    /// `from` must have been checked by the caller (access_ok(), or masked by
+    /// [`mask_user_address`](RawUserAccess::mask_user_address) where the backend masks).
     ///
     /// # Context
     /// May sleep to resolve a fault unless faulthandler_disabled().
@@ -105,7 +125,8 @@ pub unsafe trait RawUserAccess: crate::Arch {
     /// Writes one value to user address `to` in a single access; nothing is written on failure.
     ///
     /// # Safety
-    /// `to` must have been checked by the caller.
+    /// `to` must have been checked by the caller (access_ok(), or masked by
+    /// [`mask_user_address`](RawUserAccess::mask_user_address) where the backend masks).
     ///
     /// # Context
     /// May sleep to resolve a fault unless faulthandler_disabled().

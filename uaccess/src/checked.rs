@@ -5,6 +5,10 @@
 //! (include/asm-generic/uaccess.h): a call from a context that must not sleep is a bug whatever
 //! pointer it is handed, so `spin_lock(); copy_to_user(bad_pointer)` is reported too, and not
 //! only when the pointer happens to be good. A zero-length copy or clear is checked as well.
+//!
+//! get_user() and put_user() range-check with the backend's branch-free address mask where it
+//! has one (`RawUserAccess::MASKS_USER_ADDRESS`, x86_64): an address outside user space
+//! becomes one whose access faults, and the fault is fixed up to -EFAULT like any other.
 
 use mightfault_core::{might_fault, Efault, RawUserAccess, UserScalar};
 
@@ -105,6 +109,11 @@ pub fn clear_user<A: RawUserAccess>(to: usize, n: usize) -> usize {
 #[track_caller]
 pub fn get_user<A: RawUserAccess, T: UserScalar>(value: &mut T, from: usize) -> Result<(), Efault> {
     might_fault::<A>();
+    if A::MASKS_USER_ADDRESS {
+        // SAFETY: a masked address is the user address itself or one whose access faults and
+        // is fixed up; the backend zeroes `value` on failure.
+        return unsafe { A::raw_get_user(value, A::mask_user_address(from)) };
+    }
     if !access_ok::<A>(from, T::SIZE) {
         *value = T::from_bits(0);
         return Err(Efault);
@@ -124,6 +133,11 @@ pub fn get_user<A: RawUserAccess, T: UserScalar>(value: &mut T, from: usize) -> 
 #[track_caller]
 pub fn put_user<A: RawUserAccess, T: UserScalar>(value: T, to: usize) -> Result<(), Efault> {
     might_fault::<A>();
+    if A::MASKS_USER_ADDRESS {
+        // SAFETY: a masked address is the user address itself or one whose access faults and
+        // is fixed up (nothing written).
+        return unsafe { A::raw_put_user(A::mask_user_address(to), value) };
+    }
     if !access_ok::<A>(to, T::SIZE) {
         return Err(Efault);
     }

@@ -11,7 +11,9 @@
 //! - no-fault: [`copy_to_user_nofault`], [`copy_from_user_nofault`] from any context (they
 //!   disable page faults themselves and return -EFAULT on a short copy), with
 //!   [`fault_in_writeable`]/[`fault_in_readable`] and the lock-drop-and-retry copies in
-//!   [`nofault`] (the atomic copy with a sleepable fallback of the 2014 thread).
+//!   [`nofault`] (the atomic copy with a sleepable fallback of the 2014 thread);
+//! - futex: [`futex_atomic_cmpxchg_inatomic`], [`futex_atomic_op_inuser`], atomic updates of a
+//!   word in user memory under pagefault_disable() that return -EFAULT instead of sleeping.
 //!
 //! [`typed`] puts the same calls behind context tokens and user pointers, so that a sleeping
 //! call in atomic context is a compile error (see `mightfault_core::context`).
@@ -51,6 +53,7 @@
 
 mod access_ok;
 mod checked;
+mod futex;
 mod inatomic;
 pub mod nofault;
 mod strings;
@@ -59,8 +62,9 @@ mod unchecked;
 
 pub use access_ok::access_ok;
 pub use checked::{clear_user, copy_from_user, copy_to_user, get_user, put_user};
+pub use futex::{futex_atomic_cmpxchg_inatomic, futex_atomic_op_inuser};
 pub use inatomic::{__copy_from_user_inatomic, __copy_to_user_inatomic};
-pub use mightfault_core::{Efault, UserScalar};
+pub use mightfault_core::{Efault, FutexOp, UserScalar};
 pub use nofault::{
     copy_from_user_nofault, copy_to_user_nofault, fault_in_readable, fault_in_writeable,
 };

@@ -30,9 +30,13 @@ impl Default for Options {
 }
 
 /// Where the cross builds go: apart from the host's target/debug, since a different rustc
-/// (1.96 vs rustup's) would otherwise force rebuilds both ways.
+/// (1.96 vs rustup's) would otherwise force rebuilds both ways. `MIGHTFAULT_CROSS_TARGET_DIR`
+/// moves it (so that builds of different arches in one checkout do not wait on one lock).
 pub fn target_dir() -> PathBuf {
-    root().join("target/cross")
+    match std::env::var_os("MIGHTFAULT_CROSS_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => root().join("target/cross"),
+    }
 }
 
 /// Runs ci/install.sh when something the cross build or boot of `arch` needs is missing.

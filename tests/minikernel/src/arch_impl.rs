@@ -1,7 +1,10 @@
 //! `Arch` and `RawUserAccess` for this kernel: the only two traits a kernel implements, each
 //! method a line or two over the kernel's own structures.
 
-use mightfault_core::{Arch, DebugState, Efault, IrqFlags, RawUserAccess, TaskContext, UserScalar};
+use mightfault_core::{
+    Arch, DebugState, Efault, FutexOp, IrqFlags, RawUserAccess, RawUserFutex, TaskContext,
+    UserScalar,
+};
 
 use crate::cpu::PerCpuCount;
 use crate::machine::machine;
@@ -98,5 +101,18 @@ unsafe impl RawUserAccess for Mini {
 
     unsafe fn raw_put_user<T: UserScalar>(to: usize, value: T) -> Result<(), Efault> {
         uaccess::put_user(to, value)
+    }
+}
+
+// SAFETY: the word is read and written in one access through crate::fault::data_access_fault
+// (mightfault's decision), with no other task running in between; a fixed-up fault writes
+// nothing.
+unsafe impl RawUserFutex for Mini {
+    unsafe fn raw_futex_cmpxchg(uaddr: usize, old: u32, new: u32) -> Result<u32, Efault> {
+        uaccess::futex_cmpxchg(uaddr, old, new)
+    }
+
+    unsafe fn raw_futex_op(op: FutexOp, oparg: u32, uaddr: usize) -> Result<u32, Efault> {
+        uaccess::futex_op(op, oparg, uaddr)
     }
 }

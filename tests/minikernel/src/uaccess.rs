@@ -11,7 +11,7 @@ use std::cell::UnsafeCell;
 use std::sync::Once;
 
 use mightfault_core::extable::{ExceptionTable, ExtableEntry};
-use mightfault_core::{Efault, UserScalar};
+use mightfault_core::{Efault, FutexOp, UserScalar};
 
 use crate::fault::{data_access_fault, Trap};
 use crate::machine::machine;
@@ -31,6 +31,8 @@ pub static CLEAR_USER: Site = Site(3);
 pub static GET_USER: Site = Site(4);
 /// The access of `raw_put_user`.
 pub static PUT_USER: Site = Site(5);
+/// The access of `raw_futex_cmpxchg` and `raw_futex_op`.
+pub static FUTEX: Site = Site(7);
 /// Where every fixed-up access continues.
 pub static FIXUP: Site = Site(6);
 
@@ -44,12 +46,13 @@ impl Site {
     }
 }
 
-const SITES: [&Site; 5] = [
+const SITES: [&Site; 6] = [
     &COPY_TO_USER,
     &COPY_FROM_USER,
     &CLEAR_USER,
     &GET_USER,
     &PUT_USER,
+    &FUTEX,
 ];
 
 struct Entries(UnsafeCell<[ExtableEntry; SITES.len()]>);
@@ -193,4 +196,43 @@ pub fn put_user<T: UserScalar>(to: usize, value: T) -> Result<(), Efault> {
         machine().memory().store(to + offset, (bits >> shift) as u8);
     }
     Ok(())
+}
+
+/// One atomic read-modify-write of the 32-bit word at `uaddr` (big-endian), as one write
+/// access: `update` gives the new value from the old, or `None` to leave the word as it is.
+/// Returns the old value. This kernel runs one task at a time with nothing between the read
+/// and the write, which is what makes it atomic.
+///
+/// # Context
+/// Never sleeps with page faults disabled; otherwise may sleep to resolve a fault.
+fn futex_update(uaddr: usize, update: impl FnOnce(u32) -> Option<u32>) -> Result<u32, Efault> {
+    if !access(&FUTEX, uaddr, 4, true) {
+        return Err(Efault);
+    }
+    let memory = machine().memory();
+    let old = (0..4).fold(0u32, |word, offset| {
+        word << 8 | u32::from(memory.translate(uaddr + offset, true).unwrap_or(0))
+    });
+    if let Some(new) = update(old) {
+        for (offset, byte) in new.to_be_bytes().into_iter().enumerate() {
+            memory.store(uaddr + offset, byte);
+        }
+    }
+    Ok(old)
+}
+
+/// See `RawUserFutex::raw_futex_cmpxchg`.
+///
+/// # Context
+/// Never sleeps with page faults disabled; otherwise may sleep to resolve a fault.
+pub fn futex_cmpxchg(uaddr: usize, old: u32, new: u32) -> Result<u32, Efault> {
+    futex_update(uaddr, |current| (current == old).then_some(new))
+}
+
+/// See `RawUserFutex::raw_futex_op`.
+///
+/// # Context
+/// Never sleeps with page faults disabled; otherwise may sleep to resolve a fault.
+pub fn futex_op(op: FutexOp, oparg: u32, uaddr: usize) -> Result<u32, Efault> {
+    futex_update(uaddr, |current| Some(op.apply(current, oparg)))
 }

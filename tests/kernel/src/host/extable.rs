@@ -20,17 +20,19 @@ pub(crate) static COPY_FROM_USER: Site = Site(2);
 pub(crate) static CLEAR_USER: Site = Site(3);
 pub(crate) static GET_USER: Site = Site(4);
 pub(crate) static PUT_USER: Site = Site(5);
+pub(crate) static FUTEX: Site = Site(8);
 /// A plain kernel dereference of a user address: deliberately without an entry.
 pub(crate) static PLAIN_ACCESS: Site = Site(6);
 /// Where fixed-up accesses continue; the simulation's accessors return from there.
 static FIXUP: Site = Site(7);
 
-const COVERED: [&Site; 5] = [
+const COVERED: [&Site; 6] = [
     &COPY_TO_USER,
     &COPY_FROM_USER,
     &CLEAR_USER,
     &GET_USER,
     &PUT_USER,
+    &FUTEX,
 ];
 
 struct Table(UnsafeCell<[ExtableEntry; COVERED.len()]>);

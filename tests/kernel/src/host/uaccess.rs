@@ -1,7 +1,7 @@
 //! The simulation's raw user accessors: byte-exact, faulting through the core's decision.
 
 use mightfault_core::fault::FaultAction;
-use mightfault_core::{Arch, Efault, RawUserAccess, UserScalar};
+use mightfault_core::{Arch, Efault, FutexOp, RawUserAccess, RawUserFutex, UserScalar};
 
 use super::extable::{self, Site};
 use super::irq::opportunity;
@@ -116,6 +116,40 @@ unsafe impl<P: CountPlacement> RawUserAccess for Host<P> {
         let written = current().0.poke_user(to, &bits[scalar_bytes(T::SIZE)]);
         debug_assert!(written, "the range was made accessible just before");
         Ok(())
+    }
+}
+
+/// One read-modify-write of the aligned 32-bit word at `uaddr`, as one write access: `update`
+/// gives the new value from the old, or `None` to leave the word as it is; returns the old
+/// value. Atomic because nothing between `whole` and the write lets another simulated task or
+/// interrupt run (only `whole` offers an interrupt opportunity).
+fn futex_update<A: Arch>(
+    uaddr: usize,
+    update: impl FnOnce(u32) -> Option<u32>,
+) -> Result<u32, Efault> {
+    whole::<A>(&extable::FUTEX, uaddr, 4, true)?;
+    let machine = current().0;
+    let mut word = [0u8; 4];
+    let read = machine.peek_user(uaddr, &mut word);
+    debug_assert!(read, "the word was made accessible just before");
+    let old = u32::from_ne_bytes(word);
+    if let Some(new) = update(old) {
+        let written = machine.poke_user(uaddr, &new.to_ne_bytes());
+        debug_assert!(written, "the word was made accessible just before");
+    }
+    Ok(old)
+}
+
+// SAFETY: the word is made accessible through `whole` (every fault through the core's
+// decision) and then read and written with no simulated task or interrupt in between; a
+// fixed-up fault writes nothing.
+unsafe impl<P: CountPlacement> RawUserFutex for Host<P> {
+    unsafe fn raw_futex_cmpxchg(uaddr: usize, old: u32, new: u32) -> Result<u32, Efault> {
+        futex_update::<Self>(uaddr, |current| (current == old).then_some(new))
+    }
+
+    unsafe fn raw_futex_op(op: FutexOp, oparg: u32, uaddr: usize) -> Result<u32, Efault> {
+        futex_update::<Self>(uaddr, |current| Some(op.apply(current, oparg)))
     }
 }
 
