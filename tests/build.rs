@@ -1,4 +1,4 @@
-//! Links the bare-metal test image with its test kernel's linker script; host builds need nothing.
+//! Links the bare-metal images (the test image and the benchmark image) with its test kernel's linker script; host builds need nothing.
 
 use std::env;
 use std::path::PathBuf;
@@ -17,6 +17,8 @@ fn main() {
         .join(&arch)
         .join("link.ld");
     println!("cargo:rerun-if-changed={}", script.display());
-    println!("cargo:rustc-link-arg-bin=seed-image=-T{}", script.display());
-    println!("cargo:rustc-link-arg-bin=seed-image=--no-pie");
+    for image in ["seed-image", "bench-image"] {
+        println!("cargo:rustc-link-arg-bin={image}=-T{}", script.display());
+        println!("cargo:rustc-link-arg-bin={image}=--no-pie");
+    }
 }

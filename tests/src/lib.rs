@@ -4,6 +4,7 @@
 //! - [`uaccess_suite`]: every accessor against every kind of bad input;
 //! - [`nofault_suite`]: the copies that never sleep, fault-in, and the atomic copy with a
 //!   sleepable fallback;
+//! - [`futex_suite`]: atomic operations on user memory with page faults disabled;
 //! - a machine's own suite, if it has one ([`SeedMachine::arch_suite`]);
 //! - [`seed_typed`]: the seed scenarios in their correct form with the typed API.
 //!
@@ -12,8 +13,10 @@
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod bench;
 pub mod context_machine;
 pub mod contexts;
+pub mod futex_suite;
 pub mod ktap;
 pub mod machine;
 pub mod machines;
@@ -32,15 +35,16 @@ pub use machine::{PageKind, SeedMachine};
 /// Sleeps (the cases page memory in and migrate between cpus); run it from a task in process
 /// context with no locks held.
 pub fn run_all<M: ContextMachine>() -> bool {
-    let (seed, uaccess, contexts, nofault, typed) = (
+    let (seed, uaccess, contexts, nofault, futex, typed) = (
         seed::suite::<M>(),
         uaccess_suite::suite::<M>(),
         contexts::suite::<M>(),
         nofault_suite::suite::<M>(),
+        futex_suite::suite::<M>(),
         seed_typed::suite::<M>(),
     );
     match M::arch_suite() {
-        Some(arch) => ktap::run::<M>(&[seed, uaccess, contexts, nofault, arch, typed]),
-        None => ktap::run::<M>(&[seed, uaccess, contexts, nofault, typed]),
+        Some(arch) => ktap::run::<M>(&[seed, uaccess, contexts, nofault, futex, arch, typed]),
+        None => ktap::run::<M>(&[seed, uaccess, contexts, nofault, futex, typed]),
     }
 }

@@ -4,7 +4,7 @@
 //! Every backend that runs the suite (the host simulation and each bootable image) implements
 //! this trait once; the suite itself is written once, in `seed`.
 
-use mightfault_core::{Arch, RawUserAccess};
+use mightfault_core::{Arch, RawUserAccess, RawUserFutex};
 
 use crate::ktap::Suite;
 
@@ -13,7 +13,7 @@ use crate::ktap::Suite;
 pub use mightfault_test_kernel::UserPageKind as PageKind;
 
 /// A machine the `seed` suite can run on.
-pub trait SeedMachine: Arch + RawUserAccess {
+pub trait SeedMachine: Arch + RawUserAccess + RawUserFutex {
     /// Size of a user page in bytes.
     const PAGE_SIZE: usize;
 

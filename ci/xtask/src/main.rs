@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod asm;
+mod bench;
 mod cmd;
 mod config;
 mod ktap;
@@ -37,6 +38,11 @@ commands:
   asm-audit [ARCH] [--verbose]
                           instruction counts of the image's audit_* probes, production vs debug
                           (ARCH defaults to x86_64)
+  bench [ARCH|all] [--config debug|production|legacy] [--smp N]
+                          build the benchmark image, boot it and print its figures: the user
+                          copies against copy_nonoverlapping/write_bytes at 64 B..64 KiB, and
+                          get_user::<u64> and might_fault per call (defaults: all, production,
+                          --smp 2); figures only, nothing is asserted
   ktap <FILE|-> [--image ELF]
                           judge a saved serial log (or stdin) as `qemu` would, minus the exit
                           status; with --image (e.g. target/cross/images/seed-image-x86_64-debug),
@@ -45,7 +51,7 @@ commands:
   test                    everything: fmt, clippy and tests in every host configuration, the
                           second consumer (tests/minikernel), cargo doc (host and targets),
                           cargo package of the library, image clippy, then
-                          `qemu all --config all`
+                          `qemu all --config all` at -smp 2 and 4, and `bench all`
   help                    this text
 ";
 
@@ -98,6 +104,10 @@ fn dispatch(args: &[String]) -> std::result::Result<(), Error> {
         "asm-audit" => {
             let (arch, verbose) = parse_asm(rest)?;
             Ok(asm::run(arch, verbose)?)
+        }
+        "bench" => {
+            let (arches, config, smp) = parse_bench(rest)?;
+            Ok(bench::run(&arches, config, smp)?)
         }
         "ktap" => {
             let (file, image) = parse_ktap(rest)?;
@@ -302,6 +312,54 @@ fn parse_qemu(args: &[String]) -> std::result::Result<QemuArgs, Error> {
     })
 }
 
+/// Parses `bench` arguments: an arch or `all` (default), `--config` (default production) and
+/// `--smp` (default 2).
+fn parse_bench(
+    args: &[String],
+) -> std::result::Result<(Vec<&'static Arch>, &'static Config, u32), Error> {
+    let mut arches: Option<Vec<&'static Arch>> = None;
+    let mut config = config::config("production").expect("production is a configuration");
+    let mut smp = 2;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--config" => {
+                let name = it
+                    .next()
+                    .ok_or_else(|| Error::Usage("--config needs a value".into()))?;
+                config = config::config(name)
+                    .filter(|c| c.image)
+                    .ok_or_else(|| Error::Usage(format!("unknown image config `{name}`")))?;
+            }
+            "--smp" => {
+                let n = it
+                    .next()
+                    .ok_or_else(|| Error::Usage("--smp needs a value".into()))?;
+                smp = n
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| Error::Usage(format!("bad --smp `{n}`")))?;
+            }
+            flag if flag.starts_with('-') => {
+                return Err(Error::Usage(format!("unknown option `{flag}`")))
+            }
+            "all" if arches.is_none() => {
+                arches = Some(ARCHES.iter().filter(|a| a.has_image()).collect())
+            }
+            name if arches.is_none() => {
+                let arch = config::arch(name)
+                    .filter(|a| a.has_image())
+                    .ok_or_else(|| Error::Usage(format!("unknown arch `{name}`")))?;
+                arches = Some(vec![arch]);
+            }
+            extra => return Err(Error::Usage(format!("unexpected argument `{extra}`"))),
+        }
+    }
+    let arches = arches.unwrap_or_else(|| ARCHES.iter().filter(|a| a.has_image()).collect());
+    Ok((arches, config, smp))
+}
+
 /// Parses `asm-audit` arguments: an optional arch (default x86_64) and `--verbose`.
 fn parse_asm(args: &[String]) -> std::result::Result<(&'static Arch, bool), Error> {
     let mut arch = None;
@@ -413,6 +471,16 @@ fn test_steps() -> Vec<Step> {
             }),
         });
     }
+    // The benchmark figures (printed, not asserted).
+    steps.push(Step {
+        name: "cargo xtask bench all".into(),
+        run: Box::new(|| {
+            let (arches, config, smp) = parse_bench(&[]).map_err(|e| match e {
+                Error::Usage(m) | Error::Failed(m) => m,
+            })?;
+            bench::run(&arches, config, smp)
+        }),
+    });
     steps
 }
 
@@ -550,6 +618,22 @@ mod tests {
     }
 
     #[test]
+    fn bench_args() {
+        let (arches, config, smp) = parse_bench(&args("")).unwrap();
+        assert_eq!(
+            arches.len(),
+            ARCHES.iter().filter(|a| a.has_image()).count()
+        );
+        assert_eq!((config.name, smp), ("production", 2));
+        let (arches, config, smp) = parse_bench(&args("s390x --config debug --smp 4")).unwrap();
+        assert_eq!((arches[0].name, config.name, smp), ("s390x", "debug", 4));
+        assert!(parse_bench(&args("s390x x86_64")).is_err());
+        assert!(parse_bench(&args("--config full")).is_err());
+        assert!(parse_bench(&args("--smp 0")).is_err());
+        assert!(parse_bench(&args("--fast")).is_err());
+    }
+
+    #[test]
     fn asm_args() {
         assert_eq!(parse_asm(&[]).unwrap().0.name, "x86_64");
         let (a, v) = parse_asm(&args("powerpc64 --verbose")).unwrap();
@@ -561,8 +645,9 @@ mod tests {
     fn test_job_order() {
         let names: Vec<String> = test_steps().into_iter().map(|s| s.name).collect();
         assert_eq!(names.first().unwrap(), "cargo fmt --all --check");
+        assert_eq!(names.last().unwrap(), "cargo xtask bench all");
         assert_eq!(
-            names.last().unwrap(),
+            names[names.len() - 2],
             "cargo xtask qemu all --config all --smp 4"
         );
         let images = ARCHES.iter().filter(|a| a.has_image()).count();
@@ -570,7 +655,7 @@ mod tests {
         let library = library::MINIKERNEL_CONFIGS.len() + 1 + images + 1;
         assert_eq!(
             names.len(),
-            1 + 2 * CONFIGS.len() + library + images * image_configs + 2
+            1 + 2 * CONFIGS.len() + library + images * image_configs + 2 + 1
         );
         assert_eq!(names[1], "clippy [debug]");
         assert_eq!(names[2], "cargo test [debug]");

@@ -57,29 +57,41 @@ pub fn ensure_tools(arch: &Arch) -> Result {
     cmd::install()
 }
 
+/// The test image: every suite.
+pub const SEED_IMAGE: &str = "seed-image";
+/// The benchmark image (`cargo xtask bench`).
+pub const BENCH_IMAGE: &str = "bench-image";
+
 /// Builds the seed image for `arch` in `config` and returns a copy of the ELF that later builds of
 /// other configurations will not overwrite.
 pub fn build(arch: &Arch, config: &Config) -> Result<PathBuf> {
+    build_image(SEED_IMAGE, arch, config)
+}
+
+/// Builds image binary `image` ([`SEED_IMAGE`] or [`BENCH_IMAGE`]) for `arch` in `config` and
+/// returns a copy of the ELF that later builds of other configurations will not overwrite.
+pub fn build_image(image: &str, arch: &Arch, config: &Config) -> Result<PathBuf> {
     let target_dir = target_dir();
-    let mut cargo = image_cargo("build", arch, config);
+    let mut cargo = image_cargo("build", image, arch, config);
     cmd::run(&mut cargo)?;
     let elf = target_dir
         .join(arch.target_dir_name)
-        .join("release/seed-image");
+        .join("release")
+        .join(image);
     if !elf.is_file() {
         return Err(format!("build succeeded but {} is missing", elf.display()));
     }
     let images = target_dir.join("images");
     std::fs::create_dir_all(&images).map_err(|e| format!("{}: {e}", images.display()))?;
-    let copy = images.join(format!("seed-image-{}-{}", arch.name, config.name));
+    let copy = images.join(format!("{image}-{}-{}", arch.name, config.name));
     std::fs::copy(&elf, &copy)
         .map_err(|e| format!("copy {} -> {}: {e}", elf.display(), copy.display()))?;
     Ok(copy)
 }
 
-/// Debian's cargo running `subcommand` (build, clippy) on the image for `arch` in `config`:
-/// release profile, build-std, the shared cross target dir.
-fn image_cargo(subcommand: &str, arch: &Arch, config: &Config) -> Command {
+/// Debian's cargo running `subcommand` (build, clippy) on image binary `image` for `arch` in
+/// `config`: release profile, build-std, the shared cross target dir.
+fn image_cargo(subcommand: &str, image: &str, arch: &Arch, config: &Config) -> Command {
     let mut cargo = cmd::cross_cargo();
     cargo
         .args([
@@ -88,7 +100,7 @@ fn image_cargo(subcommand: &str, arch: &Arch, config: &Config) -> Command {
             "-p",
             crate::config::TESTS_PACKAGE,
             "--bin",
-            "seed-image",
+            image,
         ])
         .args([
             "--no-default-features",
@@ -112,7 +124,8 @@ fn image_cargo(subcommand: &str, arch: &Arch, config: &Config) -> Command {
 /// `config`, warnings denied: the bare-metal code is only compiled for its target.
 pub fn clippy_image(arch: &Arch, config: &Config) -> Result {
     ensure_tools(arch)?;
-    let mut cargo = image_cargo("clippy", arch, config);
+    let mut cargo = image_cargo("clippy", SEED_IMAGE, arch, config);
+    cargo.args(["--bin", BENCH_IMAGE]);
     // Debian's cargo finds `cargo-clippy` on PATH; rustup's must not shadow it.
     let path = std::env::var("PATH").unwrap_or_default();
     cargo.env("PATH", format!("/usr/bin:{path}"));
