@@ -13,7 +13,8 @@
 //!   [`fault_in_writeable`]/[`fault_in_readable`] and the lock-drop-and-retry copies in
 //!   [`nofault`] (the atomic copy with a sleepable fallback of the 2014 thread);
 //! - futex: [`futex_atomic_cmpxchg_inatomic`], [`futex_atomic_op_inuser`], atomic updates of a
-//!   word in user memory under pagefault_disable() that return -EFAULT instead of sleeping.
+//!   word in user memory under pagefault_disable() that return -EFAULT instead of sleeping, and
+//!   [`fault_in_user_writeable`] to bring the word back before a retry.
 //!
 //! [`typed`] puts the same calls behind context tokens and user pointers, so that a sleeping
 //! call in atomic context is a compile error (see `mightfault_core::context`).
@@ -62,7 +63,7 @@ mod unchecked;
 
 pub use access_ok::access_ok;
 pub use checked::{clear_user, copy_from_user, copy_to_user, get_user, put_user};
-pub use futex::{futex_atomic_cmpxchg_inatomic, futex_atomic_op_inuser};
+pub use futex::{fault_in_user_writeable, futex_atomic_cmpxchg_inatomic, futex_atomic_op_inuser};
 pub use inatomic::{__copy_from_user_inatomic, __copy_to_user_inatomic};
 pub use mightfault_core::{Efault, FutexOp, UserScalar};
 pub use nofault::{

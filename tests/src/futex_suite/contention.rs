@@ -6,7 +6,8 @@ use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use mightfault_core::FutexOp;
 use mightfault_uaccess::{
-    fault_in_writeable, futex_atomic_cmpxchg_inatomic, futex_atomic_op_inuser, Efault,
+    fault_in_user_writeable, fault_in_writeable, futex_atomic_cmpxchg_inatomic,
+    futex_atomic_op_inuser, Efault,
 };
 
 use super::{atomic_with_faults_disabled, no_reports, peek_word};
@@ -63,7 +64,7 @@ fn update<M: ContextMachine>(uaddr: usize, attempt: impl Fn() -> Result<u32, Efa
             Ok(old) => return old,
             Err(Efault) => {
                 EFAULTS.fetch_add(1, Ordering::Relaxed);
-                if fault_in_writeable::<M>(uaddr, 4) != 0 {
+                if fault_in_user_writeable::<M>(uaddr).is_err() {
                     wrong(0);
                     return 0;
                 }

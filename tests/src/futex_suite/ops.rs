@@ -3,7 +3,7 @@
 
 use mightfault_core::FutexOp;
 use mightfault_uaccess::{
-    fault_in_writeable, futex_atomic_cmpxchg_inatomic, futex_atomic_op_inuser, Efault,
+    fault_in_user_writeable, futex_atomic_cmpxchg_inatomic, futex_atomic_op_inuser, Efault,
 };
 
 use super::{atomic_with_faults_disabled, no_reports, peek_word, word_bytes};
@@ -89,8 +89,8 @@ pub(super) fn futex_ops_return_old_value<M: SeedMachine>() -> Outcome {
 }
 
 /// A misaligned word, a kernel address, an unmapped user address and the last word of the
-/// address space are refused with -EFAULT, in atomic context and where sleeping is allowed,
-/// and kernel memory stays as it was.
+/// address space are refused with -EFAULT, in atomic context and where sleeping is allowed
+/// (and by the fault-in, which may sleep), and kernel memory stays as it was.
 pub(super) fn futex_refuses_bad_addresses<M: SeedMachine>() -> Outcome {
     let user = M::map_user_pages(&[PageKind::PresentRw, PageKind::Unmapped]);
     check!(M, M::poke_user(user, &word_bytes(BEFORE)), "setup write");
@@ -115,6 +115,17 @@ pub(super) fn futex_refuses_bad_addresses<M: SeedMachine>() -> Outcome {
             } else {
                 run(uaddr)
             };
+            if !atomic {
+                let faulted_in = fault_in_user_writeable::<M>(uaddr);
+                check!(
+                    M,
+                    faulted_in == Err(Efault),
+                    "{} ({:#x}): fault_in_user_writeable returned {:?}",
+                    what,
+                    uaddr,
+                    faulted_in
+                );
+            }
             check!(
                 M,
                 op == Err(Efault) && cmpxchg == Err(Efault),
@@ -138,8 +149,9 @@ pub(super) fn futex_refuses_bad_addresses<M: SeedMachine>() -> Outcome {
 }
 
 /// With page faults disabled in atomic context, a word whose page is not present gives -EFAULT
-/// for every operation, without sleeping or paging in and without a report; after a fault-in
-/// outside the atomic section, the word is found unchanged and the operation goes through.
+/// for every operation, without sleeping or paging in and without a report; after
+/// fault_in_user_writeable() outside the atomic section, the page is present, the word is found
+/// unchanged and the operation goes through.
 pub(super) fn futex_fault_is_efault_with_pagefaults_disabled<M: SeedMachine>() -> Outcome {
     let user = M::map_user_pages(&[PageKind::PresentRw]);
     let uaddr = user + WORD_OFFSET;
@@ -167,8 +179,11 @@ pub(super) fn futex_fault_is_efault_with_pagefaults_disabled<M: SeedMachine>() -
     );
     check!(
         M,
-        fault_in_writeable::<M>(uaddr, 4) == 0,
-        "the fault-in failed"
+        fault_in_user_writeable::<M>(uaddr).is_ok()
+            && M::user_page_present(uaddr)
+            && peek_word::<M>(uaddr) == Some(BEFORE),
+        "the fault-in failed or changed the word: {:x?}",
+        peek_word::<M>(uaddr)
     );
     let old =
         atomic_with_faults_disabled::<M, _>(|| futex_atomic_op_inuser::<M>(FutexOp::Add, 1, uaddr));
