@@ -12,7 +12,10 @@
 //! - otherwise a user fault, which the contract resolves (may sleep) or fixes up.
 //!
 //! A #GP inside a user access (a non-canonical address, say `__get_user` of
-//! 0x8000_0000_0000_0000) is [`GENERAL_PROTECTION`]: fixed up where there is an entry.
+//! 0x8000_0000_0000_0000) is [`GENERAL_PROTECTION`]: fixed up where there is an entry. Every
+//! get_user()/put_user() of an address outside user space takes this path: the accessors'
+//! address mask (`super::uaccess::mask_user_address`) turns such an address into a
+//! non-canonical one, so the kernel's #GP handler must fix it up as it does a #PF.
 
 use crate::data_fault::DataFault;
 

@@ -5,9 +5,14 @@
 //!   `dec` plus a branch; `percpu` reads and writes the kernel's other hot per-cpu fields
 //!   (`current`, the cpu number) with one gs-relative `mov` each;
 //! - `irq`: RFLAGS.IF save/restore/enable/disable;
-//! - `uaccess`: the raw user accessors, single `mov`s or `rep movsb`/`rep stosb` bracketed by
-//!   `stac!`/`clac!`, each with a relative exception-table entry;
-//!   `smap` turns the `stac`/`clac` sites into NOPs on a cpu without SMAP;
+//! - `uaccess`: the raw user accessors bracketed by `stac!`/`clac!`, each access with a
+//!   relative exception-table entry: single `mov`s behind a branch-free address mask for
+//!   get/put, and the block copies of `user_copy` (`rep movsb`/`rep stosb` where the cpu has
+//!   fast short string moves, a word loop with an exact byte fallback otherwise, chosen once
+//!   at boot by the kernel calling `user_copy::select_at_boot`);
+//! - `futex`: the futex word's atomic operations (`lock cmpxchg`, `xchg`, `lock xadd`, a
+//!   `lock cmpxchg` loop) inside `stac`/`clac`, -EFAULT instead of a sleep on a fault;
+//! - `smap`: turns the `stac`/`clac` sites into NOPs on a cpu without SMAP;
 //! - [`fault`]: which #PF/#GP is a user fault, read or write, with interrupts on or off.
 //!
 //! `fault` and the register bits compile for every target (they are pure, so a kernel's host
@@ -21,6 +26,8 @@ mod asm_macros;
 
 pub mod fault;
 #[cfg(target_arch = "x86_64")]
+pub mod futex;
+#[cfg(target_arch = "x86_64")]
 pub mod irq;
 #[cfg(target_arch = "x86_64")]
 pub mod percpu;
@@ -31,3 +38,5 @@ pub mod rflags;
 pub mod smap;
 #[cfg(target_arch = "x86_64")]
 pub mod uaccess;
+#[cfg(target_arch = "x86_64")]
+pub mod user_copy;

@@ -8,8 +8,9 @@
 //! uncached), enables PAE, long mode, paging and write protection, and far-jumps into 64-bit
 //! code, which continues in the higher half on the boot stack in `mf_boot_main`.
 //!
-//! `mf_boot_main` brings up the boot cpu (GDT/TSS, per-cpu area, IDT, SMAP/SMEP, kernel page
-//! tables, exception table, PIC off, TSC, local APIC and its timer's rate), then the other
+//! `mf_boot_main` brings up the boot cpu (GDT/TSS, per-cpu area, IDT, SMAP/SMEP, the user
+//! copy routines, kernel page tables, exception table, PIC off, TSC, local APIC and its
+//! timer's rate), then the other
 //! cpus, then starts the seed task (pid 1) on cpu 0 and becomes cpu 0's idle task (whose
 //! entry arms the tick). The seed task shows every cpu running a
 //! task, runs the image's KTAP suites (`mightfault_image_main`, defined by the image binary)
@@ -18,6 +19,7 @@
 use core::arch::global_asm;
 use core::ptr::addr_of;
 
+use mightfault_arch::x86_64::user_copy;
 use mightfault_core::kprint;
 
 use super::layout::{phys_to_virt, KERNEL_OFFSET};
@@ -174,16 +176,18 @@ extern "C" fn mf_boot_main(start_info: u32) -> ! {
         )
     };
     // SAFETY: each step runs once on the boot cpu, in the order each requires, interrupts masked.
-    let (extable_len, smap_sites) = unsafe {
+    let (extable_len, smap_sites, strings) = unsafe {
         gdt::load(0);
         sched::init_cpu::<X86>(0, addr_of!(mf_boot_stack_bottom) as usize);
         idt::init();
         idt::load();
         let smap_sites = smap::init_boot();
+        // Before the first user access: rep movsb/stosb or the word loops, from CPUID.
+        let strings = user_copy::select_at_boot();
         paging::init();
         paging::activate();
         smap::enable_this_cpu();
-        (extable::init(), smap_sites)
+        (extable::init(), smap_sites, strings)
     };
     kprint!(
         X86,
@@ -205,11 +209,14 @@ extern "C" fn mf_boot_main(start_info: u32) -> ! {
     };
     kprint!(
         X86,
-        "x86_64: SMEP {}, SMAP {} ({} stac/clac sites), {} exception-table entries, \
-         TSC {} kHz ({:?}), APIC timer {} kHz\n",
+        "x86_64: SMEP {}, SMAP {} ({} stac/clac sites), user copies {:?}, clears {:?} \
+         ({:?}), {} exception-table entries, TSC {} kHz ({:?}), APIC timer {} kHz\n",
         on_off(smap::smep_enabled()),
         on_off(smap::smap_enabled()),
         smap_sites,
+        strings.copy_routine(),
+        strings.clear_routine(),
+        strings,
         extable_len,
         tsc_hz / 1000,
         source,

@@ -47,6 +47,9 @@ pub mod user_pages;
 pub use crate::online_cpus::nr_cpus;
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
+/// The library's raw user accessors (the address mask) and block-copy routines, for the
+/// x86_64 suite's cases that run them directly.
+pub use mightfault_arch::x86_64::{uaccess as raw_uaccess, user_copy};
 pub use smap::{smap_enabled, smap_probe_plain_read, smep_enabled};
 
 /// The x86_64 machine. A zero-sized type: the machine is implicit, as it is for kernel code.
