@@ -5,13 +5,15 @@
 //! so this works before translation), set r2 to the TOC, r13 to the cpu's PACA and r1 to its
 //! boot stack, enable floating point (MSR\[FP\]: the compiler may use FP registers) and mark
 //! the state recoverable (MSR\[RI\]: the exception entry checks it), and call
-//! Rust: the boot cpu after zeroing .bss. The boot cpu then installs the exception vectors,
+//! Rust: the boot cpu after zeroing .bss. Each cpu blocks user access (the AMR, KUAP) first
+//! thing in Rust; from then on only the accessors' windows open it. The boot cpu then installs the exception vectors,
 //! builds the radix tables, turns translation on, starts the other cpus and queues the first
 //! task (`sched::spawn_first_task`), which runs `mightfault_image_main()`.
 
 use core::arch::global_asm;
 use core::ptr::addr_of;
 
+use mightfault_arch::powerpc64::kuap;
 use mightfault_core::kprint;
 
 use super::cpu::{self, MSR_DR, MSR_IR, MSR_RI};
@@ -105,7 +107,7 @@ extern "C" {
 #[no_mangle]
 extern "C" fn mf_ppc_boot_main() -> ! {
     cpu::quiet_decrementer();
-    cpu::open_amr();
+    kuap::block_user_access();
     paca(0).setup(0, 0, cpu::exception_entry_msr(cpu::read_msr()));
     // SAFETY: once, on the boot cpu, before anything faults or reads per-cpu data; the vector
     // area (real 0..0x1000) belonged to the firmware, which is no longer called.
@@ -119,9 +121,10 @@ extern "C" fn mf_ppc_boot_main() -> ! {
     };
     kprint!(
         Ppc64,
-        "mightfault powerpc64: pseries (VOF), radix MMU on (MSR {:#x}), kernel at {:#x}, \
-         {} exception-table entries\n",
+        "mightfault powerpc64: pseries (VOF), radix MMU on (MSR {:#x}, AMR {:#x}), kernel at \
+         {:#x}, {} exception-table entries\n",
         cpu::read_msr(),
+        kuap::read_amr(),
         KERNEL_BASE + 0x40_0000,
         extable_len,
     );
@@ -136,7 +139,7 @@ extern "C" fn mf_ppc_boot_main() -> ! {
 #[no_mangle]
 extern "C" fn mf_ppc_secondary_main(cpu: usize) -> ! {
     cpu::quiet_decrementer();
-    cpu::open_amr();
+    kuap::block_user_access();
     let area = paca(cpu);
     area.set_kernel_msr(cpu::exception_entry_msr(cpu::read_msr()));
     // SAFETY: once, on this cpu, before it reads per-cpu data; the tables are built (the boot

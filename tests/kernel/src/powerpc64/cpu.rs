@@ -110,14 +110,3 @@ pub fn fire_decrementer() {
 pub fn quiet_decrementer() {
     set_decrementer(DEC_MAX);
 }
-
-/// Clears the Authority Mask Register so that kernel accesses to user pages are allowed (the
-/// accessors are the only code that touches them).
-///
-/// # Context
-/// Never sleeps; cpu bring-up.
-#[inline(always)]
-pub fn open_amr() {
-    // SAFETY: AMR (SPR 13) only restricts storage keys; zero allows everything.
-    unsafe { asm!("mtspr 13, {}", "isync", in(reg) 0u64, options(nomem, nostack)) };
-}

@@ -4,7 +4,9 @@
 //! the fixup, or prints the oops.
 //!
 //! There is no user mode: every fault comes from kernel code, and it is part of a user access
-//! exactly when the faulting instruction has an exception-table entry. Retry returns to the
+//! exactly when the faulting instruction has an exception-table entry. A user address touched
+//! while the interrupted AMR (saved by the entry, `trap.rs`) blocked that direction is a
+//! kernel dereference of a user pointer, never paged in (KUAP). Retry returns to the
 //! same instruction (the page is there now); Fixup continues at the entry's fixup; Oops ends
 //! the run.
 
@@ -28,6 +30,7 @@ pub fn data_fault(frame: &mut TrapFrame) {
         dar: frame.dar as usize,
         dsisr: frame.dsisr,
         srr1: frame.msr,
+        amr: frame.amr,
     };
     let class = classify_data_access(&fault, USER_LIMIT);
     // SAFETY: the data storage/segment handler, interrupts masked; DAR and DSISR are saved in

@@ -10,10 +10,12 @@
 //!   on powerpc64); the current task pointer is per-cpu, in the PACA behind r13 ([`paca`]),
 //!   read with the library's r13-relative loads;
 //! - the pagefault-disable counter lives in the task (`mightfault_core::TaskContext`);
-//! - user accessors are the library's (`impl_raw_user_access!`): single loads/stores or byte
-//!   loops, each access with a relative exception-table entry; the library classifies data
-//!   storage/segment interrupts and decides them with this kernel's exception table and user
-//!   area ([`fault`]);
+//! - user accessors are the library's (`impl_raw_user_access!`): single loads/stores, block
+//!   copies and `lwarx`/`stwcx.` futex loops, each access with a relative exception-table
+//!   entry, inside a KUAP window: user access is blocked through the AMR everywhere else
+//!   ([`kuap`]); the library classifies data storage/segment interrupts (with the AMR the
+//!   entry saved) and decides them with this kernel's exception table and user area
+//!   ([`fault`]);
 //! - the portable scheduler runs tasks on every cpu (RTAS `start-cpu`), with XICS IPIs and
 //!   H_CEDE for idle cpus ([`sched_hooks`], [`xics`]);
 //! - the timer tick is each cpu's decrementer (vector 0x900), re-armed one-shot from the tick;
@@ -36,6 +38,7 @@ pub mod cpu;
 pub mod exit;
 pub mod fault;
 pub mod hcall;
+pub mod kuap;
 pub mod layout;
 pub mod mmu;
 pub mod paca;

@@ -1,5 +1,8 @@
 //! The powerpc64 half of the portable scheduler (`crate::sched`): the current-task pointer in
 //! the PACA, the stack switch of `context.rs`, XICS IPIs, H_CEDE and the decrementer tick.
+//! Every switch checks that user access is blocked (KUAP).
+
+use mightfault_arch::powerpc64::kuap::{self, AMR_BLOCKED};
 
 use super::{context, cpu, exit, paca, xics, Ppc64};
 use crate::sched::{SchedHooks, Task};
@@ -28,6 +31,15 @@ unsafe impl SchedHooks for Ppc64 {
     }
 
     unsafe fn switch_stacks(save_sp: *mut usize, next_sp: usize) {
+        // KUAP: tasks switch only outside every user-access window (the accessors call
+        // nothing inside one, and the interrupt entry blocks), so the AMR must be blocked
+        // here; one left open would follow the cpu into the next task. One mfspr per switch
+        // checks it for every case of every suite.
+        let amr = kuap::read_amr();
+        assert!(
+            amr == AMR_BLOCKED,
+            "user access open across a task switch (AMR {amr:#x})"
+        );
         // SAFETY: the caller's contract is the hook's.
         unsafe { context::switch_stacks(save_sp, next_sp) }
     }

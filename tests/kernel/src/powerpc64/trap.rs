@@ -22,10 +22,21 @@
 //! Every exception not handled below prints an oops with the registers and ends the run; so
 //! does any exception that interrupted code running with MSR\[RI\] clear (the entry or exit
 //! path itself), whose state is lost.
+//!
+//! User access (KUAP, `mightfault_arch::powerpc64::kuap`): the entry saves the interrupted
+//! AMR in the frame and blocks user access before any Rust code runs, so no handler runs with
+//! an accessor's window open; the fault handler classifies with the saved value. The exit
+//! restores it last, just before `rfid` (which is context synchronising, so the `isync` the ISA
+//! asks after `mtspr AMR` is not needed), so a task interrupted inside a window, preempted or
+//! asleep on a page-in, gets its window back on whatever cpu it resumes. The exit also
+//! clears any reservation with a `stdcx.` to the frame, so an interrupted `lwarx`/`stwcx.`
+//! pair cannot pair its `stwcx.` with a reservation the handler (or another task) made.
 
 use core::arch::global_asm;
 use core::mem::offset_of;
 use core::sync::atomic::{AtomicU32, Ordering};
+
+use mightfault_arch::powerpc64::kuap::AMR_BLOCKED;
 
 use super::cpu::{MSR_EE, MSR_RI};
 use super::layout::{phys_to_virt, virt_to_phys};
@@ -56,7 +67,8 @@ pub struct TrapFrame {
     pub dsisr: u64,
     /// The vector.
     pub trap: u64,
-    _pad: u64,
+    /// The interrupted code's AMR (user-access window or blocked).
+    pub amr: u64,
 }
 
 /// Bytes below the interrupted r1 that the ELFv2 ABI lets leaf code use without a frame.
@@ -139,6 +151,13 @@ global_asm!(
     "std 0, {hdr} + {dar}(1)",
     "mfspr 0, 18",
     "std 0, {hdr} + {dsisr}(1)",
+    // Save the interrupted AMR and block user access. The interrupt and the rfid above were
+    // context synchronising, so only the isync after the mtspr is needed.
+    "mfspr 0, 29",
+    "std 0, {hdr} + {amr}(1)",
+    "li 0, {amr_blocked}",
+    "mtspr 29, 0",
+    "isync",
     // The PACA scratch slots and SPRG2/3 are consumed: from here a nested exception loses
     // nothing (L=1 writes only EE and RI).
     "li 0, {msr_ri}",
@@ -148,6 +167,10 @@ global_asm!(
     "nop",
     // Back with interrupts masked, maybe on another cpu than the one that took the
     // exception (the handler may have switched tasks): everything comes from the frame.
+    // Drop any reservation first (stdcx. also sets CR0, restored below): the store goes to
+    // the frame's DAR slot, which nothing reads any more.
+    "li 0, {hdr} + {dar}",
+    "stdcx. 0, 1, 0",
     "ld 0, {hdr} + {lr}(1)",
     "mtlr 0",
     "ld 0, {hdr} + {ctr}(1)",
@@ -162,6 +185,12 @@ global_asm!(
     // between is reported as unrecoverable instead of returning to the wrong place.
     "li 0, 0",
     "mtmsrd 0, 1",
+    // The interrupted AMR last: from here to rfid nothing touches user memory. The isync
+    // before the mtspr keeps earlier accesses checked against the blocked value; rfid is the
+    // synchronisation after it.
+    "ld 0, {hdr} + {amr}(1)",
+    "isync",
+    "mtspr 29, 0",
     "ld 0, {hdr} + {nip}(1)",
     "mtspr 26, 0",
     "ld 0, {hdr} + {msr}(1)",
@@ -188,6 +217,8 @@ global_asm!(
     dar = const offset_of!(TrapFrame, dar),
     dsisr = const offset_of!(TrapFrame, dsisr),
     ftrap = const offset_of!(TrapFrame, trap),
+    amr = const offset_of!(TrapFrame, amr),
+    amr_blocked = const AMR_BLOCKED as i64,
 );
 
 extern "C" {
@@ -361,8 +392,8 @@ pub fn oops(frame: &TrapFrame, what: &str, address: Option<u64>) -> ! {
         write!(
             out,
             "NIP: {:#018x} LR: {:#018x} CTR: {:#018x}\n\
-             MSR: {:#018x} CR: {:08x} XER: {:08x}\n",
-            frame.nip, frame.lr, frame.ctr, frame.msr, frame.cr, frame.xer,
+             MSR: {:#018x} CR: {:08x} XER: {:08x} AMR: {:#018x}\n",
+            frame.nip, frame.lr, frame.ctr, frame.msr, frame.cr, frame.xer, frame.amr,
         )?;
         if let Some(address) = address {
             writeln!(out, "DAR: {address:#018x} DSISR: {:08x}", frame.dsisr)?;
