@@ -9,7 +9,7 @@
 //! | arch | preempt count | irq flags | user accessors | fault classification |
 //! |---|---|---|---|---|
 //! | `x86_64` | per-cpu behind `gs` at the kernel's offset, need-resched folded inverted | `pushfq`/`cli`/`popfq` | single `mov`s at a branch-free masked address, `rep movsb`/`stosb` (FSRM/FSRS) or a word loop, inside `stac`/`clac` | #PF error code, SMAP, #GP |
-//! | `s390x` | in the task (`mightfault_core::preempt_count::TaskPreemptCount`) | `stnsm`/`ssm` | see the module | program-interruption codes |
+//! | `s390x` | in the task (`mightfault_core::preempt_count::TaskPreemptCount`) | `stnsm`/`ssm` | MVCOS naming the secondary (user) space, up to 4 KiB each; futex `cs` under `sacf` | program-interruption codes, TEID address space |
 //! | `powerpc64` | in the task | `mfmsr`/`mtmsrd` (L=1) EE | single loads/stores, 32-byte block copies, inside AMR (KUAP) windows | DSI/DSLB: DAR, DSISR, SRR1, saved AMR |
 //!
 //! Shared by every arch: the exception-table macros ([`ex_entry!`], [`fixup_begin!`],

@@ -17,6 +17,12 @@ pub trait SeedMachine: Arch + RawUserAccess + RawUserFutex {
     /// Size of a user page in bytes.
     const PAGE_SIZE: usize;
 
+    /// Whether user memory is an address space of its own (s390x: the user ASCE in CR7, the
+    /// accessors' MVCOS naming it), so that no kernel address range exists for access_ok to
+    /// refuse: a kernel address passes it, the accessors resolve it in the user's space, where
+    /// nothing is mapped there, and fail with -EFAULT after one try, kernel memory untouched.
+    const SEPARATE_USER_SPACE: bool = false;
+
     /// Number of cpus the machine runs tasks on.
     fn nr_cpus() -> u32;
 

@@ -11,7 +11,7 @@
 //!   own user-access `asm!` brackets its accesses with [`kuap_open!`](crate::kuap_open) and
 //!   [`kuap_close!`](crate::kuap_close) and uses the shared [`ex_entry!`](crate::ex_entry),
 //!   [`fixup_begin!`](crate::fixup_begin) and [`fixup_end!`](crate::fixup_end). The kernel's
-//!   part: block at cpu bring-up ([`kuap::block_user_access`]); at every interrupt entry save
+//!   part: block at cpu bring-up (`kuap::block_user_access`); at every interrupt entry save
 //!   the AMR in the frame and block, at the exit restore the saved value; hand the saved
 //!   value to [`fault::classify_data_access`];
 //! - `uaccess`: the raw user accessors: single loads/stores, copies 32 bytes per iteration

@@ -11,16 +11,23 @@
 //!   reach) and the protection exception ([`PGM_PROTECTION`], a store to a DAT-protected page).
 //!   Anything else is `None`: a kernel bug, which the kernel reports with
 //!   [`exception_name`];
-//! - the failing address is the TEID's bits 0-51 (page-aligned). At or above the kernel's user
-//!   limit it is a kernel address: only a user accessor handed a kernel pointer may fault
-//!   there ([`DataFault::FixupOnly`]). So is a protection exception whose TEID holds no
-//!   address (bit 61 clear: low-address or key-controlled protection, never a user page), as
-//!   Linux treats it;
-//! - a user address is a [`DataFault::User`]: a write for a protection exception (DAT
-//!   protection only stops stores), and for a translation exception when the TEID's
-//!   fetch/store indication (facility 75) says store; a read otherwise (a store taken for a
-//!   read pages the page in and, if the page is read-only, faults again as a protection
-//!   exception, as on Linux);
+//! - user memory is its own address space, the secondary one (CR7), as Linux runs s390: the
+//!   kernel executes in the primary space and reaches user memory only with the accessors
+//!   (`super::uaccess`'s MVCOS naming the secondary space, `super::futex`'s `cs` in the
+//!   secondary-space mode). The TEID's bits 62-63 say in which space the failing address was
+//!   translated ([`TEID_AS_SECONDARY`] for a user access). A fault in any other space is a
+//!   fault on kernel memory, whatever the address: a plain kernel load or store of an address
+//!   that only the user's space maps faults in the kernel's space and is
+//!   [`DataFault::FixupOnly`] (fixed up when the instruction has an entry, an oops otherwise),
+//!   never a page-in of user memory. So is a protection exception whose TEID holds no address
+//!   (bit 61 clear: low-address or key-controlled protection, never a user page; bits 62-63
+//!   are then unpredictable too), as Linux treats it, and an address at or above the kernel's
+//!   user limit;
+//! - a user-space fault below the user limit is a [`DataFault::User`]: a write for a
+//!   protection exception (DAT protection only stops stores), and for a translation exception
+//!   when the TEID's fetch/store indication (facility 75) says store; a read otherwise (a
+//!   store taken for a read pages the page in and, if the page is read-only, faults again as a
+//!   protection exception, as on Linux);
 //! - interrupts were on when the old PSW's external-interruption bit is set.
 //!
 //! Where to go on afterwards is [`ProgramInterruption::faulting_instruction`]: translation
@@ -43,8 +50,8 @@
 //! // nullifies (the old PSW points at the store itself).
 //! let check = ProgramInterruption {
 //!     code: PGM_PAGE_TRANSLATION,
-//!     ilc: 4,
-//!     teid: 0x4000_1000 | TEID_FSI_STORE << TEID_FSI_SHIFT,
+//!     ilc: 6,
+//!     teid: 0x4000_1000 | TEID_FSI_STORE << TEID_FSI_SHIFT | TEID_AS_SECONDARY,
 //!     psw_mask: PSW_EXT,
 //!     psw_addr: 0x10_2000,
 //! };
@@ -53,13 +60,17 @@
 //!     Some(DataFault::User { address: 0x4000_1000, write: true, irqs_were_on: true })
 //! );
 //! assert_eq!(check.faulting_instruction(), 0x10_2000);
+//! // The same address loaded plainly by the kernel faults in the kernel's (primary) space:
+//! // not user memory, nothing to page in.
+//! let plain = ProgramInterruption { teid: 0x4000_1000 | TEID_AS_PRIMARY, ..check };
+//! assert_eq!(classify_program_interruption(&plain, USER_LIMIT), Some(DataFault::FixupOnly));
 //! // A protection exception suppresses: the faulting store is `ilc` bytes back.
 //! let protection = ProgramInterruption {
 //!     code: PGM_PROTECTION,
-//!     teid: 0x4000_1000 | TEID_PROTECTION_ADDRESS_VALID,
+//!     teid: 0x4000_1000 | TEID_PROTECTION_ADDRESS_VALID | TEID_AS_SECONDARY,
 //!     ..check
 //! };
-//! assert_eq!(protection.faulting_instruction(), 0x10_2000 - 4);
+//! assert_eq!(protection.faulting_instruction(), 0x10_2000 - 6);
 //! ```
 
 use crate::data_fault::DataFault;
@@ -104,6 +115,17 @@ pub const TEID_FSI_SHIFT: u32 = 10;
 /// the address (enhanced suppression on protection); clear for low-address or key-controlled
 /// protection, where the address is unpredictable.
 pub const TEID_PROTECTION_ADDRESS_VALID: u64 = 0x4;
+/// TEID bits 62-63: the address space the failing address was translated in (the PSW's
+/// address-space control values, or the one an MVCOS operand-access control named).
+pub const TEID_AS_MASK: u64 = 0x3;
+/// TEID address-space indication: the primary space (the kernel's).
+pub const TEID_AS_PRIMARY: u64 = 0;
+/// TEID address-space indication: the access-register mode.
+pub const TEID_AS_ACCESS_REGISTER: u64 = 1;
+/// TEID address-space indication: the secondary space (the user's).
+pub const TEID_AS_SECONDARY: u64 = 2;
+/// TEID address-space indication: the home space.
+pub const TEID_AS_HOME: u64 = 3;
 
 /// A program interruption as the cpu reported it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,6 +231,16 @@ impl ProgramInterruption {
         }
     }
 
+    /// Whether the failing address was translated in the secondary space, the user's (the TEID's
+    /// bits 62-63). Only meaningful when [`failing_address`](Self::failing_address) is known.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    #[inline]
+    pub fn in_user_space(&self) -> bool {
+        self.teid & TEID_AS_MASK == TEID_AS_SECONDARY
+    }
+
     /// Whether the access was a store: always for a protection exception; for a translation
     /// exception `Some` only when the TEID's fetch/store indication says which (facility 75),
     /// `None` when it does not.
@@ -239,9 +271,11 @@ impl ProgramInterruption {
 
 /// What a program interruption is, for `crate::data_fault::decide`: `None` when it is not a
 /// data-access fault (not a translation or protection exception: the kernel reports it as a
-/// bug), a [`DataFault::FixupOnly`] for a kernel address (at or above `user_limit`, the
-/// kernel's first address above user space) or an unknown one, a [`DataFault::User`]
-/// otherwise. Look the fault up at [`ProgramInterruption::faulting_instruction`].
+/// bug); a [`DataFault::User`] for a fault in the user's (secondary) space below `user_limit`
+/// (the kernel's first address above user space); a [`DataFault::FixupOnly`] otherwise: a fault
+/// in the kernel's own space whatever the address (a plain dereference of a user pointer
+/// among them), an address at or above `user_limit`, or an unknown one. Look the fault up at
+/// [`ProgramInterruption::faulting_instruction`].
 ///
 /// # Context
 /// Never sleeps; any context (the program-check handler).
@@ -254,7 +288,7 @@ pub fn classify_program_interruption(
         return None;
     }
     Some(match check.failing_address() {
-        Some(address) if address < user_limit => DataFault::User {
+        Some(address) if address < user_limit && check.in_user_space() => DataFault::User {
             address,
             write: check.is_store() == Some(true),
             irqs_were_on: check.irqs_were_on(),

@@ -12,9 +12,13 @@
 /// with the host's impl.
 macro_rules! bare_metal_seed_machine {
     ($machine:ty, $arch_suite:expr $(,)?) => {
+        bare_metal_seed_machine!($machine, $arch_suite, separate_user_space = false);
+    };
+    ($machine:ty, $arch_suite:expr, separate_user_space = $separate:expr $(,)?) => {
         impl $crate::machine::SeedMachine for $machine {
             const PAGE_SIZE: usize =
                 <$machine as mightfault_test_kernel::user_area::UserAreaHooks>::PAGE_SIZE;
+            const SEPARATE_USER_SPACE: bool = $separate;
 
             fn nr_cpus() -> u32 {
                 <$machine as mightfault_test_kernel::sched::SchedHooks>::nr_cpus()

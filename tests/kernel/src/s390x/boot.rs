@@ -2,10 +2,12 @@
 //!
 //! QEMU loads the image at its physical addresses (1 MiB up) and enters `mf_start` (entry.rs)
 //! in 64-bit mode with DAT and interrupts off. The entry code zeroes .bss, builds the page
-//! tables at physical addresses (`paging::mf_s390_early_paging`), loads the ASCE, and continues
-//! with DAT on at the kernel's virtual address in `mf_s390_boot_main`, on the boot stack.
+//! tables of both address spaces (`paging::mf_s390_early_paging`), loads the kernel's ASCE
+//! (CR1, CR13) and the user's (CR7), and continues with DAT on in `mf_s390_boot_main`, on the
+//! boot stack (virtual = physical: the same addresses).
 //!
-//! `mf_s390_boot_main` fills the boot cpu's lowcore vectors, enables the console, sorts the
+//! `mf_s390_boot_main` fills the boot cpu's lowcore vectors, turns on the secondary-space
+//! control (the user accessors' MVCOS and `sacf`), enables the console, sorts the
 //! exception table, makes the boot cpu's idle task current, enables the emergency-signal
 //! subclass (the rescheduling IPI) and the clock-comparator subclass (the tick, disarmed until
 //! the idle loop arms it), starts the secondary cpus, queues the first task and becomes cpu
@@ -17,10 +19,10 @@ use mightfault_core::kprint;
 
 use super::cpu::{
     read_cr0, set_clock_comparator, write_cr0, CKC_DISARMED, CR0_CLOCK_COMPARATOR,
-    CR0_EMERGENCY_SIGNAL,
+    CR0_EMERGENCY_SIGNAL, CR0_SECONDARY_SPACE,
 };
 use super::entry::mf_boot_stack_bottom;
-use super::layout::{KERNEL_BASE, USER_LIMIT};
+use super::layout::{USER_AREA_BASE, USER_LIMIT};
 use super::vectors::{self, Restart};
 use super::{lowcore, sclp, smp, S390};
 use crate::extable;
@@ -41,13 +43,15 @@ extern "C" fn mf_s390_boot_main() -> ! {
         // The tick stays silent until this cpu's idle loop arms it: whatever the comparator
         // held at IPL, no clock-comparator interruption is pending once the subclass is on.
         set_clock_comparator(CKC_DISARMED);
-        write_cr0(read_cr0() | CR0_EMERGENCY_SIGNAL | CR0_CLOCK_COMPARATOR);
+        // Secondary cpus copy these control registers (smp.rs), so they get it too.
+        write_cr0(read_cr0() | CR0_EMERGENCY_SIGNAL | CR0_CLOCK_COMPARATOR | CR0_SECONDARY_SPACE);
         extable::init()
     };
     kprint!(
         S390,
-        "mightfault s390x: DAT on, kernel at {:#x}, user limit {:#x}, {} exception-table entries\n",
-        KERNEL_BASE + 0x10_0000,
+        "mightfault s390x: DAT on, kernel and user spaces apart (user area at {:#x}), \
+         user limit {:#x}, {} exception-table entries\n",
+        USER_AREA_BASE,
         USER_LIMIT,
         entries,
     );

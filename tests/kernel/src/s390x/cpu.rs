@@ -22,6 +22,9 @@ pub const PSW_REAL: u64 = PSW_64BIT;
 pub const CR0_EMERGENCY_SIGNAL: u64 = 1 << 14;
 /// CR0 bit 52: the clock-comparator subclass mask (our timer tick).
 pub const CR0_CLOCK_COMPARATOR: u64 = 1 << 11;
+/// CR0 bit 37: the secondary-space control. MVCOS naming the secondary space and `sacf` into
+/// the secondary-space mode are special-operation exceptions without it (the user accessors).
+pub const CR0_SECONDARY_SPACE: u64 = 1 << 26;
 
 /// A clock-comparator value the TOD clock never exceeds (CR0's comparator sign control is off,
 /// so the comparison is unsigned): no clock-comparator interruption is pending while it is set.

@@ -3,11 +3,15 @@
 //!
 //! Interruptions arrive in two stages. The new PSWs load with DAT off, so the first stage can
 //! save all sixteen registers into this cpu's lowcore with base register 0 (real addresses are
-//! prefixed to the cpu's own area); it then loads a continuation PSW with DAT on. The second
-//! stage, at the kernel's virtual address, builds a [`super::trap::TrapFrame`] below the
-//! interrupted stack pointer (the s390x ABI keeps nothing below r15) and calls Rust. The way
-//! back mirrors it: the frame goes to the lowcore through the alias, a PSW drops to real mode,
-//! and the last stage reloads the registers and the old PSW with base register 0.
+//! prefixed to the cpu's own area) whatever the interrupted code did to its registers and
+//! address-space mode; it then loads a continuation PSW with DAT on, in the primary-space mode.
+//! The second stage builds a [`super::trap::TrapFrame`] below the interrupted stack pointer
+//! (the s390x ABI keeps nothing below r15) and calls Rust. The kernel's space maps the running
+//! cpu's lowcore at address 0 (virtual = real, then prefixing), so the second stage addresses
+//! it with base register 0 and a displacement too. The way back mirrors it: the frame goes to
+//! the lowcore, a PSW drops to real mode, and the last stage reloads the registers and the old
+//! PSW (with the interrupted address-space mode: an interrupted futex `cs` window resumes in
+//! the secondary-space mode it was in).
 //!
 //! Nothing per-cpu lives across the call into Rust: the lowcore save areas are copied into the
 //! frame, on the interrupted task's own stack, before interrupts can be unmasked, and the way
@@ -18,7 +22,6 @@
 
 use core::arch::global_asm;
 
-use super::layout::KERNEL_BASE_HL;
 use super::lowcore as lc;
 use super::trap::{TrapClass, FRAME_SIZE};
 
@@ -43,16 +46,15 @@ global_asm!(
     "larl %r15, mf_boot_stack_top",
     "aghi %r15, -{abi}",
     "xc 0(8,%r15), 0(%r15)",
-    // Build the page tables while still at physical addresses; the ASCE comes back in r2 and
-    // goes to CR1 (primary), CR7 and CR13 through a lowcore word not yet in use.
+    // Build the page tables; the kernel's ASCE comes back in r2 and goes to CR1 (primary) and
+    // CR13 (home) through a lowcore word not yet in use, the user's to CR7 (secondary).
     "brasl %r14, mf_s390_early_paging",
     "stg %r2, {scratch}",
     "lctlg %c1, %c1, {scratch}",
-    "lctlg %c7, %c7, {scratch}",
     "lctlg %c13, %c13, {scratch}",
-    // Move the stack pointer to the alias and continue there with DAT on.
-    "llihl %r1, {kbase_hl}",
-    "agr %r15, %r1",
+    "larl %r1, MF_S390_USER_ASCE",
+    "lctlg %c7, %c7, 0(%r1)",
+    // Continue with DAT on (virtual = physical: the same addresses).
     "larl %r1, mf_boot_psw",
     "lpswe 0(%r1)",
     "mf_boot_virt:",
@@ -90,14 +92,13 @@ global_asm!(
     ".globl \\name",
     ".balign 8",
     "\\name:",
-    "llihl %r1, {kbase_hl}",
-    "lg %r15, (\\save + 120)(%r1)",
+    "lg %r15, \\save + 120",
     "aghi %r15, -({abi} + {frame})",
-    "mvc {abi}(128,%r15), \\save(%r1)",
-    "mvc ({abi} + 128)(16,%r15), \\oldpsw(%r1)",
-    "mvc ({abi} + 144)(4,%r15), {pgm_ilc}(%r1)",
-    "mvc ({abi} + 148)(4,%r15), {ext_cpu}(%r1)",
-    "mvc ({abi} + 152)(8,%r15), {teid}(%r1)",
+    "mvc {abi}(128,%r15), \\save",
+    "mvc ({abi} + 128)(16,%r15), \\oldpsw",
+    "mvc ({abi} + 144)(4,%r15), {pgm_ilc}",
+    "mvc ({abi} + 148)(4,%r15), {ext_cpu}",
+    "mvc ({abi} + 152)(8,%r15), {teid}",
     "mvghi ({abi} + 160)(%r15), \\class",
     "xc 0(8,%r15), 0(%r15)",
     "la %r2, {abi}(%r15)",
@@ -126,32 +127,30 @@ global_asm!(
     ".globl mf_s390_other_virt",
     ".balign 8",
     "mf_s390_other_virt:",
-    "llihl %r1, {kbase_hl}",
-    "lg %r15, ({save_other} + 120)(%r1)",
+    "lg %r15, {save_other} + 120",
     "aghi %r15, -({abi} + {frame})",
-    "mvc {abi}(128,%r15), {save_other}(%r1)",
-    "mvc ({abi} + 144)(4,%r15), {pgm_ilc}(%r1)",
-    "mvc ({abi} + 148)(4,%r15), {ext_cpu}(%r1)",
-    "mvc ({abi} + 152)(8,%r15), {teid}(%r1)",
-    "mvc ({abi} + 160)(8,%r15), {other_class}(%r1)",
-    "lg %r3, {other_class}(%r1)",
+    "mvc {abi}(128,%r15), {save_other}",
+    "mvc ({abi} + 144)(4,%r15), {pgm_ilc}",
+    "mvc ({abi} + 148)(4,%r15), {ext_cpu}",
+    "mvc ({abi} + 152)(8,%r15), {teid}",
+    "mvc ({abi} + 160)(8,%r15), {other_class}",
+    "lg %r3, {other_class}",
     "sllg %r3, %r3, 4",
-    "la %r3, {restart_old}(%r3,%r1)",
+    "la %r3, {restart_old}(%r3)",
     "mvc ({abi} + 128)(16,%r15), 0(%r3)",
     "xc 0(8,%r15), 0(%r15)",
     "la %r2, {abi}(%r15)",
     "brasl %r14, mf_s390_trap",
     "j mf_s390_return",
     //
-    // The way back: frame -> lowcore (virtual), then real mode reloads everything. Runs with
+    // The way back: frame -> lowcore (DAT on, base 0), then real mode reloads everything. Runs with
     // interrupts masked (every handler returns so, and TO_REAL_PSW keeps them masked), on
     // whichever cpu the task runs now: the RESTORE and RETURN_PSW it fills are that cpu's.
     ".globl mf_s390_return",
     "mf_s390_return:",
-    "llihl %r1, {kbase_hl}",
-    "mvc {restore}(128,%r1), {abi}(%r15)",
-    "mvc {return_psw}(16,%r1), ({abi} + 128)(%r15)",
-    "lpswe {to_real}(%r1)",
+    "mvc {restore}(128,%r0), {abi}(%r15)",
+    "mvc {return_psw}(16,%r0), ({abi} + 128)(%r15)",
+    "lpswe {to_real}",
     ".globl mf_s390_return_real",
     ".balign 8",
     "mf_s390_return_real:",
@@ -185,7 +184,6 @@ global_asm!(
     ".popsection",
     abi = const ABI_SAVE_AREA,
     frame = const FRAME_SIZE,
-    kbase_hl = const KERNEL_BASE_HL,
     kernel_psw = const super::cpu::PSW_KERNEL,
     scratch = const lc::OTHER_CLASS,
     save_pgm = const lc::SAVE_PGM,

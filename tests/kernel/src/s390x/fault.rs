@@ -10,11 +10,12 @@
 //!   nullifying: the old PSW points at the faulting instruction, so a retry simply returns.
 //! - The protection exception (0x04, a store to a read-only page) is suppressing: the old PSW
 //!   points past the instruction, which starts `ilc` bytes earlier; a retry goes back there.
-//! - The failing address is the TEID's bits 0-51. An address at or above USER_LIMIT (or a
-//!   protection exception whose TEID holds none) is a kernel address: only a user accessor
-//!   handed a kernel pointer may fault there, and it is fixed up; anything else is an oops. A
-//!   user address goes to the core's `handle_user_fault`, which may resolve it (page-in, which
-//!   sleeps).
+//! - The failing address is the TEID's bits 0-51, and bits 62-63 name the space it was
+//!   translated in. Only a fault in the user's (secondary) space is on user memory: the
+//!   accessors' MVCOS and futex `cs` take those, and they go to the core's `handle_user_fault`,
+//!   which may resolve them (page-in, which sleeps). A fault in the kernel's own space (a plain
+//!   load of a user-looking address among them: the kernel's space maps nothing there) is
+//!   never paged in: fixed up when the instruction has an entry, an oops otherwise.
 
 use core::fmt::Write;
 

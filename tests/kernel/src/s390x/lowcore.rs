@@ -2,16 +2,15 @@
 //! fields.
 //!
 //! Each cpu's 8 KiB prefix area holds the old/new PSW pairs and the interruption codes. Real
-//! addresses 0..8 KiB are redirected to it, so the interruption stubs address it with base
-//! register 0 while DAT is off, and kernel code reaches the running cpu's own area through the
-//! alias `KERNEL_BASE + offset` (virtual KERNEL_BASE is real 0). The kernel's fields live in
-//! 0x200..0x600, which the architecture leaves to the program (Linux keeps its `current_task`
-//! and `cpu_nr` there too).
+//! addresses 0..8 KiB are redirected to it, and the kernel's address space maps virtual 0 to
+//! real 0 (virtual = physical, see [`super::layout`]), so with DAT on or off the running cpu's
+//! own area is at address 0: every access is a displacement off base register 0, one
+//! instruction, as Linux reaches its lowcore. The kernel's fields live in 0x200..0x600, which
+//! the architecture leaves to the program (Linux keeps its `current_task` and `cpu_nr` there
+//! too).
 
 use core::arch::asm;
 use core::ptr;
-
-use super::layout::{KERNEL_BASE, KERNEL_BASE_HL};
 
 /// External interruption: cpu address of the signalling cpu (halfword).
 pub const EXT_CPU_ADDR: usize = 0x84;
@@ -88,17 +87,16 @@ pub const LOWCORE_SIZE: usize = 8192;
 #[repr(C, align(8192))]
 pub struct Lowcore(pub [u8; LOWCORE_SIZE]);
 
-/// The running cpu's own prefix area, through the alias.
+/// The running cpu's own prefix area: address 0.
 ///
 /// # Context
-/// Never sleeps; any context once DAT is on.
+/// Never sleeps; any context.
 #[inline(always)]
 pub fn this_cpu_base() -> usize {
-    KERNEL_BASE
+    0
 }
 
-/// The running task's pointer (the CURRENT field): `llihl` + `lg`, the alias base folded
-/// into the displacement.
+/// The running task's pointer (the CURRENT field): one `lg` off base register 0.
 ///
 /// The asm is `pure` and `readonly`: a task's own current pointer is the same on every cpu it
 /// runs on, so the compiler may reuse a load until memory may have changed (a switch writes
@@ -109,13 +107,11 @@ pub fn this_cpu_base() -> usize {
 #[inline(always)]
 pub fn current() -> u64 {
     let value: u64;
-    // SAFETY: the lowcore alias is mapped on every cpu once DAT is on.
+    // SAFETY: address 0 is this cpu's lowcore, with DAT on (the kernel's space maps it) or off.
     unsafe {
         asm!(
-            "llihl {v}, {hl}",
-            "lg {v}, {off}({v})",
-            v = out(reg_addr) value,
-            hl = const KERNEL_BASE_HL,
+            "lg {v}, {off}",
+            v = out(reg) value,
             off = const CURRENT,
             options(pure, readonly, nostack, preserves_flags),
         )
@@ -133,10 +129,8 @@ pub fn cpu_nr() -> u32 {
     // SAFETY: as current().
     unsafe {
         asm!(
-            "llihl {v}, {hl}",
-            "llgf {v}, {off}({v})",
-            v = out(reg_addr) value,
-            hl = const KERNEL_BASE_HL,
+            "llgf {v}, {off}",
+            v = out(reg) value,
             off = const CPU_NR,
             options(readonly, nostack, preserves_flags),
         )
@@ -150,10 +144,11 @@ pub fn cpu_nr() -> u32 {
 /// `offset` must be one of this module's kernel fields, written by its owner.
 ///
 /// # Context
-/// Never sleeps; any context once DAT is on.
+/// Never sleeps; any context.
 #[inline(always)]
 pub unsafe fn write_u64(offset: usize, value: u64) {
-    // SAFETY: the alias is mapped once DAT is on; the caller owns the field.
+    // SAFETY: address 0 is this cpu's lowcore, and offset is not 0 (no null pointer); the
+    // caller owns the field.
     unsafe { ptr::write_volatile((this_cpu_base() + offset) as *mut u64, value) }
 }
 
@@ -163,7 +158,7 @@ pub unsafe fn write_u64(offset: usize, value: u64) {
 /// As [`write_u64`].
 ///
 /// # Context
-/// Never sleeps; any context once DAT is on.
+/// Never sleeps; any context.
 #[inline(always)]
 pub unsafe fn write_u32(offset: usize, value: u32) {
     // SAFETY: as write_u64.
@@ -173,8 +168,8 @@ pub unsafe fn write_u32(offset: usize, value: u32) {
 /// Writes a PSW (mask, address) at `base + offset`.
 ///
 /// # Safety
-/// `base` is a prefix area (this cpu's alias or another cpu's, not yet started) and `offset` a
-/// PSW slot in it.
+/// `base` is a prefix area (this cpu's at 0 or another cpu's, not yet started) and `offset` a
+/// PSW slot in it (not 0).
 ///
 /// # Context
 /// Never sleeps; cpu bring-up.

@@ -1,16 +1,18 @@
-//! DAT tables: one region-third table (4 TiB) as the primary ASCE, a segment table and page
-//! tables mapping all RAM at KERNEL_BASE with 4 KiB pages, and the user area's own segment
-//! table and page table.
+//! DAT tables of the two address spaces (see [`super::layout`]):
+//! - the kernel's ASCE (CR1 and CR13): a segment table (2 GiB reach) whose first
+//!   `MAPPED_RAM / 1 MiB` entries map all RAM virtual = physical with 4 KiB pages; every other
+//!   entry is invalid, the user area's addresses included;
+//! - the user's ASCE (CR7): a segment table (2 GiB reach, the user limit) whose one valid entry
+//!   leads to the user area's page table.
 //!
-//! `mf_s390_early_paging` runs before DAT is on, at physical addresses: the kernel's statics
-//! are reached PC-relatively (`larl`), so the addresses it sees are physical, which is what the
-//! table entries must hold. It uses no function pointers or trait objects (those hold linked,
-//! virtual addresses).
+//! `mf_s390_early_paging` runs before DAT is on; virtual = physical, so the statics' addresses
+//! are what the table entries must hold.
 
 use core::cell::UnsafeCell;
 use core::ptr::addr_of_mut;
+use core::sync::atomic::{AtomicU64, Ordering};
 
-use super::layout::{virt_to_phys, KERNEL_BASE, MAPPED_RAM, PAGE_SIZE, USER_AREA_BASE};
+use super::layout::{virt_to_phys, MAPPED_RAM, PAGE_SIZE, USER_AREA_BASE};
 
 /// Entries of a region or segment table.
 const TABLE_ENTRIES: usize = 2048;
@@ -18,17 +20,10 @@ const TABLE_ENTRIES: usize = 2048;
 const PT_ENTRIES: usize = 256;
 /// Bytes one segment-table entry covers.
 const SEGMENT_SIZE: usize = 1 << 20;
-/// Bytes one region-third entry covers.
-const REGION3_SIZE: usize = 1 << 31;
-
-/// Region-table entry: type region-third (TT = 01).
-const REGION3_TYPE: u64 = 0x04;
-/// Region/segment entry: invalid.
+/// Segment-table entry: invalid.
 const ENTRY_INVALID: u64 = 0x20;
-/// Region entry: table length (the whole next-level table).
-const REGION_TABLE_LENGTH: u64 = 0x03;
-/// ASCE designation type region-third, full table length.
-const ASCE_REGION3: u64 = 0x04 | 0x03;
+/// ASCE designation type segment (DT = 00), full table length (2048 entries: 2 GiB).
+const ASCE_SEGMENT: u64 = 0x03;
 /// Page-table entry: invalid.
 pub const PTE_INVALID: u64 = 0x400;
 /// Page-table entry: write protected.
@@ -50,30 +45,33 @@ unsafe impl Sync for Table {}
 // SAFETY: as Table.
 unsafe impl<const N: usize> Sync for PageTables<N> {}
 
-static REGION3: Table = Table(UnsafeCell::new([0; TABLE_ENTRIES]));
 static KERNEL_SEGMENT_TABLE: Table = Table(UnsafeCell::new([0; TABLE_ENTRIES]));
 static KERNEL_PAGE_TABLES: PageTables<KERNEL_SEGMENTS> =
     PageTables(UnsafeCell::new([[0; PT_ENTRIES]; KERNEL_SEGMENTS]));
 static USER_SEGMENT_TABLE: Table = Table(UnsafeCell::new([0; TABLE_ENTRIES]));
 static USER_PAGE_TABLE: PageTables<1> = PageTables(UnsafeCell::new([[0; PT_ENTRIES]; 1]));
 
-/// Builds the tables and returns the ASCE for CR1.
+/// The user ASCE, for the entry code to load into CR7 (and smp.rs's copy of the control
+/// registers to hand on).
+#[no_mangle]
+static MF_S390_USER_ASCE: AtomicU64 = AtomicU64::new(0);
+
+/// Builds the tables of both spaces, leaves the user ASCE in `MF_S390_USER_ASCE` and returns
+/// the kernel's ASCE.
 ///
 /// # Safety
 /// Once, on the boot cpu, with DAT off and .bss zeroed (called from `mf_start`).
 #[no_mangle]
 unsafe extern "C" fn mf_s390_early_paging() -> u64 {
-    let region3 = REGION3.0.get() as *mut u64;
     let kseg = KERNEL_SEGMENT_TABLE.0.get() as *mut u64;
     let kpt = KERNEL_PAGE_TABLES.0.get() as *mut u64;
     let useg = USER_SEGMENT_TABLE.0.get() as *mut u64;
     let upt = addr_of_mut!(*USER_PAGE_TABLE.0.get()) as *mut u64;
-    // SAFETY: DAT is off, so these (PC-relative, hence physical) addresses are the tables
-    // themselves; every index stays inside its table.
+    // SAFETY: DAT is off and virtual = physical, so these addresses are the tables themselves;
+    // every index stays inside its table.
     unsafe {
         let mut i = 0;
         while i < TABLE_ENTRIES {
-            region3.add(i).write_volatile(REGION3_TYPE | ENTRY_INVALID);
             kseg.add(i).write_volatile(ENTRY_INVALID);
             useg.add(i).write_volatile(ENTRY_INVALID);
             i += 1;
@@ -94,20 +92,16 @@ unsafe extern "C" fn mf_s390_early_paging() -> u64 {
             upt.add(pte).write_volatile(PTE_INVALID);
             pte += 1;
         }
-        useg.add((USER_AREA_BASE / SEGMENT_SIZE) % TABLE_ENTRIES)
+        useg.add(USER_AREA_BASE / SEGMENT_SIZE)
             .write_volatile(upt as u64);
-        region3
-            .add(KERNEL_BASE / REGION3_SIZE)
-            .write_volatile(kseg as u64 | REGION3_TYPE | REGION_TABLE_LENGTH);
-        region3
-            .add(USER_AREA_BASE / REGION3_SIZE)
-            .write_volatile(useg as u64 | REGION3_TYPE | REGION_TABLE_LENGTH);
     }
-    region3 as u64 | ASCE_REGION3
+    MF_S390_USER_ASCE.store(useg as u64 | ASCE_SEGMENT, Ordering::Relaxed);
+    kseg as u64 | ASCE_SEGMENT
 }
 
-const _: () =
-    assert!(USER_AREA_BASE / REGION3_SIZE == 0 && USER_AREA_BASE.is_multiple_of(SEGMENT_SIZE));
+const _: () = assert!(
+    USER_AREA_BASE / SEGMENT_SIZE < TABLE_ENTRIES && USER_AREA_BASE.is_multiple_of(SEGMENT_SIZE)
+);
 
 /// The user area's page-table entry `index` (0..256), as a pointer for `user_pages`.
 ///

@@ -19,7 +19,7 @@ const SWITCH_R14: usize = 8;
 const MIN_TICK_NS: u64 = 50_000;
 
 // SAFETY: `current`/`set_current` read and write the lowcore's CURRENT field of the running cpu
-// (through the alias, which prefixing makes per-cpu); `mf_s390_switch` saves and restores r6-r15,
+// (at address 0, which prefixing makes per-cpu); `mf_s390_switch` saves and restores r6-r15,
 // every register the s390x ABI has a callee preserve (soft-float: no floating-point registers).
 unsafe impl SchedHooks for S390 {
     fn nr_cpus() -> u32 {

@@ -68,7 +68,7 @@ pub unsafe fn start_secondaries() -> u32 {
         ADDRESSES.store(addr + 1, Ordering::Release);
         let base = PREFIX_AREAS[cpu].0.get() as usize;
         let stack_top = STACKS[cpu].0.get() as usize + STACK_SIZE;
-        // SAFETY: the cpu is stopped, so its prefix area is ours to fill; the alias of another
+        // SAFETY: the cpu is stopped, so its prefix area is ours to fill; the mapping of another
         // cpu's prefix area is plain memory to this cpu.
         unsafe {
             vectors::install(base, Restart::StartsCpu);

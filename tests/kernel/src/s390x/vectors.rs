@@ -7,7 +7,6 @@ use super::entry::{
     mf_s390_pgm_real, mf_s390_pgm_virt, mf_s390_restart_real, mf_s390_return_real,
     mf_s390_start_real, mf_s390_start_virt, mf_s390_svc_real,
 };
-use super::layout::virt_to_phys;
 use super::lowcore::{self as lc, write_psw};
 
 /// Who a prefix area belongs to, which decides where a restart goes.
@@ -19,8 +18,9 @@ pub enum Restart {
     StartsCpu,
 }
 
+/// A stub's address with DAT off: the same, as the kernel's space is virtual = physical.
 fn real(stub: unsafe extern "C" fn()) -> u64 {
-    virt_to_phys(stub as usize) as u64
+    stub as usize as u64
 }
 
 fn virt(stub: unsafe extern "C" fn()) -> u64 {
@@ -30,7 +30,7 @@ fn virt(stub: unsafe extern "C" fn()) -> u64 {
 /// Clears the kernel's lowcore fields at `base` and fills its PSW slots.
 ///
 /// # Safety
-/// `base` is this cpu's lowcore alias, or the prefix area of a cpu that is not running yet.
+/// `base` is this cpu's lowcore (address 0), or the prefix area of a cpu that is not running yet.
 ///
 /// # Context
 /// Never sleeps; cpu bring-up, interrupts masked.
