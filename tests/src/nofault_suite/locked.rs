@@ -277,7 +277,11 @@ pub(super) fn locked_copy_efault_on_bad_memory<M: SeedMachine>() -> Outcome {
         (read_only + page - 8, 1, "a range into an unmapped page"),
         // Refused by access_ok before any try, unless user memory is its own address space
         // (then the one try faults there).
-        (kernel_addr(), u32::from(M::SEPARATE_USER_SPACE), "a kernel address"),
+        (
+            kernel_addr(),
+            u32::from(M::SEPARATE_USER_SPACE),
+            "a kernel address",
+        ),
     ];
     let mut buf = [0u8; 64];
     for (addr, calls, what) in cases {
