@@ -107,10 +107,12 @@ pub unsafe fn decide<A: Arch>(
             if irqs_were_on {
                 // The caller's contract: the faulting code ran with interrupts on, so taking
                 // them here is no different, and the fault's state is already saved.
-                A::local_irq_enable();
+                // Through core's wrapper, so the irqs-off flag of the may-not-sleep word
+                // follows (the kernel's entry set it).
+                mightfault_core::local_irq_enable::<A>();
             }
             let action = handle_user_fault::<A>(entry.is_some(), || resolve(address, write));
-            A::local_irq_disable();
+            mightfault_core::local_irq_disable::<A>();
             action
         }
     };

@@ -140,9 +140,9 @@ macro_rules! impl_raw_user_access {
     };
 }
 
-/// Expands, inside a kernel's `unsafe impl Arch`, to the five interrupt methods
-/// (`irqs_disabled`, `local_irq_save`, `local_irq_restore`, `local_irq_enable`,
-/// `local_irq_disable`) from [`native`]'s `irq` module: RFLAGS.IF on x86_64, the PSW system
+/// Expands, inside a kernel's `unsafe impl Arch`, to the six interrupt methods
+/// (`irqs_disabled`, `local_irq_save`, `local_irq_restore`, `irqs_disabled_flags`,
+/// `local_irq_enable`, `local_irq_disable`) from [`native`]'s `irq` module: RFLAGS.IF on x86_64, the PSW system
 /// mask on s390x, MSR\[EE\] on powerpc64, each a compiler barrier.
 ///
 /// `local_irq_enable` unmasks interrupts, which is only sound once the cpu can take them (its
@@ -173,6 +173,11 @@ macro_rules! native_irq_methods {
         #[inline(always)]
         fn local_irq_restore(flags: $crate::__private::mightfault_core::IrqFlags) {
             $crate::native::irq::irq_restore(flags.raw() as _)
+        }
+
+        #[inline(always)]
+        fn irqs_disabled_flags(flags: $crate::__private::mightfault_core::IrqFlags) -> bool {
+            $crate::native::irq::flags_disabled(flags.raw() as _)
         }
 
         #[inline(always)]

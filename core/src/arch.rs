@@ -16,7 +16,14 @@ use crate::task::TaskContext;
 /// that `preempt_enable()` is one `dec` plus a branch; s390x and powerpc64 keep it in the
 /// task ([`crate::preempt_count::TaskPreemptCount`]). The portable code only sees these methods.
 pub trait PreemptCountStore {
-    /// The count with the need-resched bit masked off: Linux's `preempt_count()`.
+    /// Whether the word is the cpu's rather than the task's (x86_64's gs-relative count). The
+    /// scheduler's [`crate::preempt::prepare_task_switch`] then hands the task's own fields
+    /// (the RCU depth of the may-not-sleep word) to the next task.
+    const KEPT_PER_CPU: bool = false;
+
+    /// The word with the need-resched bit masked off: Linux's `preempt_count()` and, with
+    /// debug-atomic-sleep, the irqs-off flag and the RCU depth (the may-not-sleep word, zero
+    /// exactly when sleeping is allowed; `crate::preempt::preempt_count` masks them off).
     ///
     /// # Context
     /// Never sleeps; any context on this cpu (task, interrupt, fault handler).
@@ -126,6 +133,14 @@ pub unsafe trait Arch: Sized + 'static {
     /// # Context
     /// Never sleeps; on the cpu and task that saved the state. A compiler barrier.
     fn local_irq_restore(flags: IrqFlags);
+
+    /// Whether `flags` (from [`Arch::local_irq_save`]) say interrupts were masked: Linux's
+    /// `arch_irqs_disabled_flags()`. `crate::irq::local_irq_restore` asks it to know, before
+    /// it restores, whether interrupts are about to be unmasked.
+    ///
+    /// # Context
+    /// Never sleeps; any context (it only looks at the value).
+    fn irqs_disabled_flags(flags: IrqFlags) -> bool;
 
     /// Unmasks interrupts on this cpu (Linux's `local_irq_enable()`). The fault decision calls
     /// it before resolving a fault whose code ran with interrupts on.

@@ -18,6 +18,8 @@ pub struct DebugState {
     last_sleep_report_ns: AtomicU64,
     last_cant_sleep_report_ns: AtomicU64,
     atomic_fault_warned: AtomicBool,
+    #[cfg_attr(not(feature = "debug-atomic-sleep"), allow(dead_code))]
+    stale_irq_flag_warned: AtomicBool,
     pub(crate) capture: spin::Mutex<CaptureBuffer>,
 }
 
@@ -31,6 +33,7 @@ impl DebugState {
             last_sleep_report_ns: AtomicU64::new(NEVER),
             last_cant_sleep_report_ns: AtomicU64::new(NEVER),
             atomic_fault_warned: AtomicBool::new(false),
+            stale_irq_flag_warned: AtomicBool::new(false),
             capture: spin::Mutex::new(CaptureBuffer::new()),
         }
     }
@@ -80,6 +83,12 @@ impl DebugState {
     /// Whether the atomic-fault warning is still to be printed; marks it printed.
     pub(crate) fn take_atomic_fault_warning(&self) -> bool {
         !self.atomic_fault_warned.swap(true, Ordering::Relaxed)
+    }
+
+    /// Whether the stale irqs-off flag warning may print (once per boot).
+    #[cfg(feature = "debug-atomic-sleep")]
+    pub(crate) fn take_stale_irq_flag_report(&self) -> bool {
+        !self.stale_irq_flag_warned.swap(true, Ordering::Relaxed)
     }
 }
 

@@ -1,8 +1,11 @@
-//! Local interrupt masking, as local_irq_save()/local_irq_restore().
+//! Local interrupt masking, as local_irq_save()/local_irq_restore(). Call these, not the
+//! `Arch` methods: they also keep the irqs-off flag of the may-not-sleep word
+//! (`crate::irq_tracking`) with debug-atomic-sleep.
 
 use core::marker::PhantomData;
 
 use crate::arch::{Arch, IrqFlags};
+use crate::irq_tracking::{trace_hardirqs_off, trace_hardirqs_on};
 
 /// Whether interrupts are masked on this cpu.
 ///
@@ -13,21 +16,28 @@ pub fn irqs_disabled<A: Arch>() -> bool {
     A::irqs_disabled()
 }
 
-/// Masks interrupts on this cpu and returns the previous state.
+/// Masks interrupts on this cpu and returns the previous state. With debug-atomic-sleep it
+/// also sets the irqs-off flag of the may-not-sleep word (`crate::irq_tracking`).
 ///
 /// # Context
 /// Never sleeps; any context. The caller must not sleep until [`local_irq_restore`].
 #[inline(always)]
 pub fn local_irq_save<A: Arch>() -> IrqFlags {
-    A::local_irq_save()
+    let flags = A::local_irq_save();
+    trace_hardirqs_off::<A>();
+    flags
 }
 
-/// Restores the state saved by [`local_irq_save`].
+/// Restores the state saved by [`local_irq_save`] (clearing the irqs-off flag first when it
+/// unmasks).
 ///
 /// # Context
 /// Never sleeps; on the cpu and task that saved the state.
 #[inline(always)]
 pub fn local_irq_restore<A: Arch>(flags: IrqFlags) {
+    if !A::irqs_disabled_flags(flags) {
+        trace_hardirqs_on::<A>();
+    }
     A::local_irq_restore(flags)
 }
 
@@ -38,6 +48,7 @@ pub fn local_irq_restore<A: Arch>(flags: IrqFlags) {
 /// must finish masked, not under a lock that an interrupt handler also takes).
 #[inline(always)]
 pub fn local_irq_enable<A: Arch>() {
+    trace_hardirqs_on::<A>();
     A::local_irq_enable()
 }
 
@@ -47,7 +58,8 @@ pub fn local_irq_enable<A: Arch>() {
 /// Never sleeps; any context. The caller must not sleep until [`local_irq_enable`].
 #[inline(always)]
 pub fn local_irq_disable<A: Arch>() {
-    A::local_irq_disable()
+    A::local_irq_disable();
+    trace_hardirqs_off::<A>();
 }
 
 /// Keeps interrupts masked until dropped, then restores the previous state.

@@ -45,6 +45,7 @@ pub mod fault;
 pub mod held_locks;
 pub mod irq;
 pub mod irq_entry;
+pub mod irq_tracking;
 pub mod machine_state;
 pub mod might_sleep;
 pub mod pagefault;
@@ -66,15 +67,20 @@ pub use irq::{
     IrqSaveGuard,
 };
 pub use irq_entry::{irq_enter, irq_exit, preemptible_on_irq_return};
+pub use irq_tracking::{
+    hardirqs_off_on_entry, hardirqs_restore_on_exit, trace_hardirqs_off, trace_hardirqs_on,
+};
 pub use machine_state::MachineState;
-pub use might_sleep::{cant_sleep, might_fault, might_sleep};
+pub use might_sleep::{
+    cant_sleep, may_not_sleep_word, might_fault, might_sleep, sleeping_forbidden,
+};
 pub use pagefault::{
     faulthandler_disabled, pagefault_disable, pagefault_disabled, pagefault_enable,
     PagefaultDisabledGuard,
 };
 pub use preempt::{
     in_atomic, in_hardirq, in_interrupt, in_task, preempt_count, preempt_disable, preempt_enable,
-    preempt_enable_no_resched, PreemptDisabledGuard,
+    preempt_enable_no_resched, prepare_task_switch, PreemptDisabledGuard,
 };
 pub use preempt_count::PreemptCount;
 pub use rcu::{rcu_preempt_depth, rcu_read_lock, rcu_read_unlock, synchronize_rcu, RcuReadGuard};

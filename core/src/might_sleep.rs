@@ -4,7 +4,7 @@
 #[cfg(feature = "debug-atomic-sleep")]
 use core::panic::Location;
 
-use crate::arch::Arch;
+use crate::arch::{Arch, PreemptCountStore};
 
 /// Declares that the caller may sleep. With `debug-atomic-sleep`, reports when called in atomic
 /// context (a raised preempt count: spinlock, preempt_disable, hardirq, softirq, bh disabled),
@@ -30,17 +30,56 @@ pub fn might_sleep<A: Arch>() {
 #[inline(always)]
 #[track_caller]
 pub fn might_fault<A: Arch>() {
+    // The fast test first: a zero word means sleeping is allowed, whatever the pagefault
+    // counter says. Only a non-zero word looks further (out of line).
     #[cfg(feature = "debug-atomic-sleep")]
-    {
-        if crate::pagefault::pagefault_disabled::<A>() {
-            return;
-        }
-        #[cfg(feature = "legacy-might-fault")]
-        if crate::preempt::in_atomic::<A>() {
-            return;
-        }
-        check_sleep_allowed::<A>(Location::caller());
+    if may_not_sleep_word::<A>() != 0 {
+        might_fault_slow::<A>(Location::caller());
     }
+}
+
+/// The rest of [`might_fault`] when the word is not zero: quiet with page faults disabled
+/// (and, with legacy-might-fault, in atomic context); otherwise the full decision.
+#[cfg(feature = "debug-atomic-sleep")]
+#[cold]
+#[inline(never)]
+fn might_fault_slow<A: Arch>(at: &'static Location<'static>) {
+    if crate::pagefault::pagefault_disabled::<A>() {
+        return;
+    }
+    #[cfg(feature = "legacy-might-fault")]
+    if crate::preempt::in_atomic::<A>() {
+        return;
+    }
+    if sleeping_forbidden::<A>() {
+        report_sleep_in_atomic::<A>(at);
+    }
+}
+
+/// The may-not-sleep word: zero exactly when the current context may sleep. With
+/// debug-atomic-sleep it is the preempt count (preempt, softirq, hardirq and NMI fields) with
+/// the irqs-off flag and the RCU read-side depth beside them, in one word where the arch keeps
+/// the count (per-cpu behind gs on x86_64, in the task on s390x and powerpc64), so that
+/// might_sleep() and might_fault() test one word. Without it, just the preempt count.
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn may_not_sleep_word<A: Arch>() -> u32 {
+    A::PreemptCount::count()
+}
+
+/// The full decision the report is made on: `in_atomic()`, interrupts masked (asked of the
+/// cpu), or inside an RCU reader. With debug-atomic-sleep and the irq state tracked as
+/// `crate::irq_tracking` asks, it is true exactly when [`may_not_sleep_word`] is not zero.
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline]
+pub fn sleeping_forbidden<A: Arch>() -> bool {
+    crate::preempt::in_atomic::<A>()
+        || A::irqs_disabled()
+        || crate::rcu::rcu_preempt_depth::<A>() != 0
 }
 
 /// Declares that the caller relies on not being able to sleep. With `debug-atomic-sleep`,
@@ -60,10 +99,17 @@ pub fn cant_sleep<A: Arch>() {
 #[cfg(feature = "debug-atomic-sleep")]
 #[inline(always)]
 fn check_sleep_allowed<A: Arch>(at: &'static Location<'static>) {
-    if crate::preempt::in_atomic::<A>()
-        || A::irqs_disabled()
-        || crate::rcu::rcu_preempt_depth::<A>() != 0
-    {
+    if may_not_sleep_word::<A>() != 0 {
+        might_sleep_slow::<A>(at);
+    }
+}
+
+/// The rest of might_sleep() when the word is not zero: the full decision, then the report.
+#[cfg(feature = "debug-atomic-sleep")]
+#[cold]
+#[inline(never)]
+fn might_sleep_slow<A: Arch>(at: &'static Location<'static>) {
+    if sleeping_forbidden::<A>() {
         report_sleep_in_atomic::<A>(at);
     }
 }

@@ -13,13 +13,43 @@ use crate::arch::{Arch, PreemptCountStore};
 use crate::preempt_count::PREEMPT_OFFSET;
 use crate::preempt_count::{PreemptCount, SOFTIRQ_OFFSET};
 
-/// Linux's preempt_count(): the count without the need-resched bit.
+/// Linux's preempt_count(): the count without the need-resched bit (and, with
+/// debug-atomic-sleep, without the may-not-sleep word's irqs-off flag and RCU depth).
 ///
 /// # Context
 /// Never sleeps; any context.
 #[inline(always)]
 pub fn preempt_count<A: Arch>() -> u32 {
+    #[cfg(feature = "debug-atomic-sleep")]
+    {
+        A::PreemptCount::count() & crate::preempt_count::COUNT_FIELDS
+    }
+    #[cfg(not(feature = "debug-atomic-sleep"))]
     A::PreemptCount::count()
+}
+
+/// The scheduler's call just before it switches this cpu to `next` (interrupts masked): where
+/// the count is the cpu's ([`PreemptCountStore::KEPT_PER_CPU`], x86_64), the may-not-sleep
+/// word's RCU depth becomes `next`'s. Nothing to do where the count is the task's, or without
+/// debug-atomic-sleep and `preempt`.
+///
+/// # Context
+/// Never sleeps; the scheduler, interrupts masked, on the cpu that switches.
+#[inline(always)]
+pub fn prepare_task_switch<A: Arch>(next: &crate::task::TaskContext) {
+    #[cfg(all(feature = "debug-atomic-sleep", feature = "preempt"))]
+    if A::PreemptCount::KEPT_PER_CPU {
+        use crate::preempt_count::{PreemptCount, RCU_DEPTH_MAX, RCU_DEPTH_OFFSET};
+        let have = A::PreemptCount::count() & PreemptCount::RCU.bits();
+        let want = next.rcu_read_lock_depth().min(RCU_DEPTH_MAX) * RCU_DEPTH_OFFSET;
+        if want > have {
+            A::PreemptCount::add(want - have);
+        } else if have > want {
+            A::PreemptCount::sub(have - want);
+        }
+    }
+    #[cfg(not(all(feature = "debug-atomic-sleep", feature = "preempt")))]
+    let _ = next;
 }
 
 /// Whether the current context must not sleep because of the preempt count:

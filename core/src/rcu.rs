@@ -77,6 +77,12 @@ pub fn rcu_read_lock<A: Arch>() {
     #[cfg(feature = "preempt")]
     {
         let depth = A::current_task().rcu_read_lock_nesting_cell();
+        // The may-not-sleep word counts the depth too, up to its field's maximum.
+        #[cfg(feature = "debug-atomic-sleep")]
+        if depth.get() < crate::preempt_count::RCU_DEPTH_MAX {
+            use crate::arch::PreemptCountStore;
+            A::PreemptCount::add(crate::preempt_count::RCU_DEPTH_OFFSET);
+        }
         depth.set(depth.get() + 1);
         A::compiler_barrier();
     }
@@ -107,6 +113,16 @@ pub fn rcu_read_unlock<A: Arch>() {
         if depth.get() == 0 && task.rcu_blocked_phase_cell().get() != 0 {
             unblock_reader::<A>(task);
         }
+        // The word's field is at most RCU_DEPTH_MAX; leaving the last level it counted may
+        // find the word at zero with a reschedule pending that a preempt_enable() inside the
+        // reader could not act on (the word was not zero then): act on it now.
+        #[cfg(feature = "debug-atomic-sleep")]
+        if depth.get() < crate::preempt_count::RCU_DEPTH_MAX {
+            use crate::arch::PreemptCountStore;
+            if A::PreemptCount::sub_and_test(crate::preempt_count::RCU_DEPTH_OFFSET) {
+                A::preempt_schedule();
+            }
+        }
     }
     #[cfg(not(feature = "preempt"))]
     crate::preempt::preempt_enable::<A>();
@@ -118,12 +134,12 @@ pub fn rcu_read_unlock<A: Arch>() {
 #[inline(never)]
 fn unblock_reader<A: Arch>(task: &TaskContext) {
     // Masked so that a switch cannot see the flag half cleared.
-    let flags = A::local_irq_save();
+    let flags = crate::irq::local_irq_save::<A>();
     let phase = task.rcu_blocked_phase_cell().replace(0);
     if phase != 0 {
         A::machine_state().rcu.blocked[usize::from(phase - 1)].fetch_sub(1, Ordering::SeqCst);
     }
-    A::local_irq_restore(flags);
+    crate::irq::local_irq_restore::<A>(flags);
 }
 
 /// The RCU read-side nesting depth of the current task: always 0 without `preempt` (readers

@@ -106,9 +106,9 @@ fn this_cpu_pending<A: Arch>() -> &'static AtomicU32 {
 /// # Context
 /// Never sleeps; task context at initialisation (it takes the short lock under which softirqs copy the table).
 pub fn open_softirq<A: Arch>(nr: Softirq, handler: fn()) {
-    let flags = A::local_irq_save();
+    let flags = crate::irq::local_irq_save::<A>();
     A::machine_state().softirqs.handlers.lock()[nr as usize] = Some(handler);
-    A::local_irq_restore(flags);
+    crate::irq::local_irq_restore::<A>(flags);
 }
 
 /// Marks softirq `nr` pending on this cpu, with interrupts already masked.
@@ -127,9 +127,9 @@ pub fn raise_softirq_irqoff<A: Arch>(nr: Softirq) {
 /// Never sleeps; any context.
 #[inline]
 pub fn raise_softirq<A: Arch>(nr: Softirq) {
-    let flags = A::local_irq_save();
+    let flags = crate::irq::local_irq_save::<A>();
     raise_softirq_irqoff::<A>(nr);
-    A::local_irq_restore(flags);
+    crate::irq::local_irq_restore::<A>(flags);
 }
 
 /// The softirqs pending on this cpu, one bit per [`Softirq`].
@@ -217,11 +217,11 @@ fn do_softirq_after_bh<A: Arch>() {
     if crate::preempt::in_interrupt::<A>() || A::irqs_disabled() {
         return;
     }
-    let flags = A::local_irq_save();
+    let flags = crate::irq::local_irq_save::<A>();
     if local_softirq_pending::<A>() != 0 {
         run_pending::<A>();
     }
-    A::local_irq_restore(flags);
+    crate::irq::local_irq_restore::<A>(flags);
 }
 
 /// Runs this cpu's pending softirqs now, unless in interrupt context or with bottom halves
@@ -234,11 +234,11 @@ pub fn do_softirq<A: Arch>() {
     if crate::preempt::in_interrupt::<A>() {
         return;
     }
-    let flags = A::local_irq_save();
+    let flags = crate::irq::local_irq_save::<A>();
     if local_softirq_pending::<A>() != 0 && !crate::preempt::in_interrupt::<A>() {
         run_pending::<A>();
     }
-    A::local_irq_restore(flags);
+    crate::irq::local_irq_restore::<A>(flags);
 }
 
 /// Linux's `__do_softirq()`: with interrupts masked on entry and exit, serves the pending
@@ -250,7 +250,7 @@ pub(crate) fn run_pending<A: Arch>() {
     loop {
         // The count holds SOFTIRQ_OFFSET, so the task cannot move: this cpu's mask stays ours.
         let pending = this_cpu_pending::<A>().swap(0, Ordering::Relaxed);
-        A::local_irq_enable();
+        crate::irq::local_irq_enable::<A>();
         let handlers = *A::machine_state().softirqs.handlers.lock();
         for (nr, handler) in handlers.iter().enumerate() {
             if pending & (1 << nr) != 0 {
@@ -259,7 +259,7 @@ pub(crate) fn run_pending<A: Arch>() {
                 }
             }
         }
-        A::local_irq_disable();
+        crate::irq::local_irq_disable::<A>();
         restarts -= 1;
         if local_softirq_pending::<A>() == 0 || restarts == 0 {
             break;

@@ -32,6 +32,15 @@ pub fn irqs_disabled() -> bool {
     read_msr() & MSR_EE == 0
 }
 
+/// Whether an MSR saved by [`irq_save`] says interrupts were masked (EE clear).
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn flags_disabled(msr: u64) -> bool {
+    msr & MSR_EE == 0
+}
+
 /// Masks interrupts: `mtmsrd` with L=1 clears EE and keeps RI set.
 ///
 /// # Context

@@ -43,6 +43,15 @@ pub fn irqs_disabled() -> bool {
     u64::from(psw_mask_high()) & (PSW_EXT >> 32) == 0
 }
 
+/// Whether a system mask saved by [`irq_save`] says external interruptions were masked.
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn flags_disabled(mask: u8) -> bool {
+    mask & SYSTEM_MASK_EXT == 0
+}
+
 /// Masks external and I/O interruptions and returns the previous system mask (`stnsm`, as
 /// Linux's arch_local_irq_save()).
 ///

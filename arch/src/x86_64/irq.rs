@@ -28,6 +28,15 @@ pub fn irqs_disabled() -> bool {
     rflags() & RFLAGS_IF == 0
 }
 
+/// Whether RFLAGS saved by [`irq_save`] say interrupts were masked (IF clear).
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn flags_disabled(flags: u64) -> bool {
+    flags & RFLAGS_IF == 0
+}
+
 /// Masks interrupts and returns the previous RFLAGS (Linux's arch_local_irq_save()).
 ///
 /// # Context

@@ -101,6 +101,9 @@ macro_rules! gs_count_rmw {
 }
 
 impl<L: PreemptCountOffset> PreemptCountStore for GsPreemptCount<L> {
+    // The count is the cpu's: a task switch hands the task's own fields over.
+    const KEPT_PER_CPU: bool = true;
+
     #[inline(always)]
     fn count() -> u32 {
         Self::raw() & !PREEMPT_NEED_RESCHED

@@ -46,12 +46,12 @@ pub trait ConsoleDevice: Arch {
 /// Never sleeps; any context, including interrupt handlers (interrupts are masked while the
 /// console lock is held).
 pub fn write<C: ConsoleDevice>(text: &str) {
-    let flags = C::local_irq_save();
+    let flags = mightfault_core::local_irq_save::<C>();
     {
         let _guard = LOCK.lock();
         C::put(text);
     }
-    C::local_irq_restore(flags);
+    mightfault_core::local_irq_restore::<C>(flags);
 }
 
 /// Writes `text` even if the console lock cannot be had: for oops and panic output, where the
@@ -61,7 +61,7 @@ pub fn write<C: ConsoleDevice>(text: &str) {
 /// # Context
 /// Never sleeps; any context, including a fault handler that will not return.
 pub fn write_forced<C: ConsoleDevice>(text: &str) {
-    let flags = C::local_irq_save();
+    let flags = mightfault_core::local_irq_save::<C>();
     let mut guard = None;
     for _ in 0..FORCED_LOCK_SPINS {
         guard = LOCK.try_lock();
@@ -72,7 +72,7 @@ pub fn write_forced<C: ConsoleDevice>(text: &str) {
     }
     C::put_forced(text);
     drop(guard);
-    C::local_irq_restore(flags);
+    mightfault_core::local_irq_restore::<C>(flags);
 }
 
 /// A `core::fmt::Write` sink for [`write_forced`], for the oops path (which must not depend on

@@ -72,7 +72,7 @@ pub fn oops<A: ConsoleDevice + SchedHooks>(
     what: fmt::Arguments<'_>,
     registers: impl FnOnce(&mut dyn Write) -> fmt::Result,
 ) -> ! {
-    A::local_irq_disable();
+    mightfault_core::local_irq_disable::<A>();
     let cpu = A::cpu_id();
     let nested = IN_OOPS
         .get(cpu as usize)

@@ -42,6 +42,10 @@ unsafe impl Arch for Mini {
         machine().this_cpu().set_irqs_off(flags.raw() != 0);
     }
 
+    fn irqs_disabled_flags(flags: IrqFlags) -> bool {
+        flags.raw() != 0
+    }
+
     fn local_irq_enable() {
         machine().this_cpu().set_irqs_off(false);
     }

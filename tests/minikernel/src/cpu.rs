@@ -79,6 +79,9 @@ fn this_cpu() -> &'static Cpu {
 }
 
 impl PreemptCountStore for PerCpuCount {
+    // The count is the cpu's: a task switch hands the task's own fields over.
+    const KEPT_PER_CPU: bool = true;
+
     fn count() -> u32 {
         this_cpu().raw_preempt_count() & !NO_RESCHED
     }

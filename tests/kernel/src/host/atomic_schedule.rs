@@ -26,7 +26,7 @@ pub(crate) fn check_switch_away() {
 }
 
 fn check_store<A: Arch>() {
-    let count = <A::PreemptCount as PreemptCountStore>::count();
+    let count = mightfault_core::preempt_count::<A>();
     if count == 0 {
         return;
     }

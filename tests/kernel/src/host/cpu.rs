@@ -62,6 +62,9 @@ fn this_cpu_count() -> &'static AtomicU32 {
 const RESCHED: u32 = PreemptCount::NEED_RESCHED.bits();
 
 impl PreemptCountStore for SimCpuCount {
+    // The count is the cpu's: a task switch hands the task's own fields over.
+    const KEPT_PER_CPU: bool = true;
+
     fn count() -> u32 {
         this_cpu_count().load(Ordering::Relaxed) & !RESCHED
     }

@@ -25,7 +25,10 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-use mightfault_core::{irq_enter, irq_exit, preemptible_on_irq_return, Arch, PreemptCountStore};
+use mightfault_core::{
+    hardirqs_off_on_entry, hardirqs_restore_on_exit, irq_enter, irq_exit,
+    preemptible_on_irq_return, Arch, PreemptCountStore,
+};
 
 use super::clock::RELAX_NS;
 use super::machine::{current, Machine};
@@ -131,8 +134,9 @@ pub(crate) fn deliver<A: Arch>(machine: &'static Machine, task: &'static SimTask
     if cpu.irqs_disabled() || cpu.delivering.swap(true, Ordering::Acquire) {
         return false;
     }
-    // The hardware masks interrupts on entry.
+    // The hardware masks interrupts on entry; the entry code records it.
     cpu.set_irqs_disabled(true);
+    hardirqs_off_on_entry::<A>(true);
     irq_enter::<A>();
     machine.irq().delivered.fetch_add(1, Ordering::Relaxed);
     tick::<A>(machine, task);
@@ -157,6 +161,7 @@ pub(crate) fn deliver<A: Arch>(machine: &'static Machine, task: &'static SimTask
     cpu.delivering.store(false, Ordering::Release);
     // The return restores the interrupted state: interrupts enabled. A preempted task
     // switches out with that state and gets it back wherever it resumes.
+    hardirqs_restore_on_exit::<A>(true);
     cpu.set_irqs_disabled(false);
     if preempt {
         <A::PreemptCount as PreemptCountStore>::clear_need_resched();
@@ -226,7 +231,10 @@ impl<P: CountPlacement> Host<P> {
     /// May sleep (switch); inside a simulated task.
     pub fn cond_resched() {
         type Count<P> = <Host<P> as Arch>::PreemptCount;
-        if !Count::<P>::need_resched() || Self::irqs_disabled() || Count::<P>::count() != 0 {
+        if !Count::<P>::need_resched()
+            || Self::irqs_disabled()
+            || mightfault_core::preempt_count::<Self>() != 0
+        {
             return;
         }
         Count::<P>::clear_need_resched();

@@ -78,6 +78,10 @@ unsafe impl<P: CountPlacement> Arch for Host<P> {
         }
     }
 
+    fn irqs_disabled_flags(flags: IrqFlags) -> bool {
+        flags.raw() != 0
+    }
+
     fn local_irq_enable() {
         let (machine, task) = current();
         if machine.cpu(task.cpu()).set_irqs_disabled(false) {

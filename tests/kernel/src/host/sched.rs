@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use mightfault_core::rcu::{rcu_idle_enter, rcu_idle_exit, rcu_note_context_switch};
-use mightfault_core::TaskContext;
+use mightfault_core::{prepare_task_switch, trace_hardirqs_off, trace_hardirqs_on, TaskContext};
 
 use super::atomic_schedule::check_switch_away;
 use super::machine::current;
@@ -173,10 +173,17 @@ impl Scheduler {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
         drop(state);
-        current()
-            .0
-            .cpu(task.cpu())
-            .set_irqs_disabled(task.irqs_disabled.load(Ordering::Relaxed));
+        let disabled = task.irqs_disabled.load(Ordering::Relaxed);
+        current().0.cpu(task.cpu()).set_irqs_disabled(disabled);
+        // The cpu's may-not-sleep word (the per-cpu placement's; the per-task placement
+        // keeps its own in the task and ignores this one) takes on the task's RCU depth and
+        // irq state, as a kernel's switch does.
+        prepare_task_switch::<HostPerCpu>(task.context());
+        if disabled {
+            trace_hardirqs_off::<HostPerCpu>();
+        } else {
+            trace_hardirqs_on::<HostPerCpu>();
+        }
         if self.idle[task.cpu() as usize].swap(false, Ordering::SeqCst) {
             rcu_idle_exit::<HostPerCpu>();
         }

@@ -35,9 +35,11 @@ pub unsafe fn init_cpu<H: SchedHooks>(cpu: usize, stack_bottom: usize) {
 pub fn idle_loop<H: SchedHooks>() -> ! {
     let cpu = this_cpu::<H>();
     H::disable_irqs();
+    mightfault_core::trace_hardirqs_off::<H>();
     H::arm_tick(super::tick::tick_period_ns());
     loop {
         H::disable_irqs();
+        mightfault_core::trace_hardirqs_off::<H>();
         // Announce the wait before looking at the queue: a cpu that queues a task after the
         // look sees the flag and kicks this one (see requeue_preempted).
         CPUS[cpu].idle.store(true, Ordering::SeqCst);
@@ -45,8 +47,10 @@ pub fn idle_loop<H: SchedHooks>() -> ! {
             rcu_idle_enter::<H>();
             // SAFETY: the cpu is fully up; the hook cannot miss an IPI that arrives after the
             // check above.
+            mightfault_core::trace_hardirqs_on::<H>();
             unsafe { H::enable_irqs_and_wait() };
             H::disable_irqs();
+            mightfault_core::trace_hardirqs_off::<H>();
             rcu_idle_exit::<H>();
             CPUS[cpu].idle.store(false, Ordering::SeqCst);
             continue;
@@ -92,9 +96,9 @@ pub fn spawn_pinned<H: SchedHooks>(
     let pid = next_pid();
     let task = alloc_task::<H>(pid, name, entry, arg, task_entry::<H>);
     task.affinity.store(cpu, Ordering::Relaxed);
-    let flags = H::local_irq_save();
+    let flags = mightfault_core::local_irq_save::<H>();
     enqueue::<H>(cpu, task, false);
-    H::local_irq_restore(flags);
+    mightfault_core::local_irq_restore::<H>(flags);
     pid
 }
 
@@ -111,9 +115,9 @@ pub fn spawn_with_pid<H: SchedHooks>(
 ) -> u32 {
     assert!(cpu < H::nr_cpus(), "cpu {cpu} is not online");
     let task = alloc_task::<H>(pid, name, entry, arg, task_entry::<H>);
-    let flags = H::local_irq_save();
+    let flags = mightfault_core::local_irq_save::<H>();
     enqueue::<H>(cpu, task, false);
-    H::local_irq_restore(flags);
+    mightfault_core::local_irq_restore::<H>(flags);
     pid
 }
 
@@ -123,6 +127,7 @@ pub fn spawn_with_pid<H: SchedHooks>(
 /// Never returns; a pool task (not an idle task).
 pub fn exit_current<H: SchedHooks>() -> ! {
     H::disable_irqs();
+    mightfault_core::trace_hardirqs_off::<H>();
     let me = current_task::<H>();
     assert!(!me.is_idle(), "the idle task cannot exit");
     if let Some((parent, cpu)) = me.exit_wake.take() {
@@ -138,7 +143,7 @@ pub fn exit_current<H: SchedHooks>() -> ! {
 /// # Context
 /// May sleep (switch); task context with interrupts enabled.
 pub fn yield_now<H: SchedHooks>() {
-    let flags = H::local_irq_save();
+    let flags = mightfault_core::local_irq_save::<H>();
     let me = current_task::<H>();
     let cpu = this_cpu::<H>();
     let queued = {
@@ -156,7 +161,7 @@ pub fn yield_now<H: SchedHooks>() {
     } else {
         <H as Arch>::PreemptCount::clear_need_resched();
     }
-    H::local_irq_restore(flags);
+    mightfault_core::local_irq_restore::<H>(flags);
 }
 
 /// `Arch::preempt_schedule()`: the count just dropped to zero with a reschedule pending. Only a
@@ -200,16 +205,16 @@ pub fn preempt_schedule_irq<H: SchedHooks>() {
 pub fn cond_resched<H: SchedHooks>() {
     if !<H as Arch>::PreemptCount::need_resched()
         || H::irqs_disabled()
-        || <H as Arch>::PreemptCount::count() != 0
+        || mightfault_core::preempt_count::<H>() != 0
     {
         return;
     }
-    let flags = H::local_irq_save();
+    let flags = mightfault_core::local_irq_save::<H>();
     let me = current_task::<H>();
     if !me.is_idle() && <H as Arch>::PreemptCount::need_resched() {
         requeue_current_and_schedule::<H>(me);
     }
-    H::local_irq_restore(flags);
+    mightfault_core::local_irq_restore::<H>(flags);
 }
 
 fn requeue_current_and_schedule<H: SchedHooks>(me: &'static super::task::Task) {
@@ -257,7 +262,7 @@ pub fn direct_next_wakeup<H: SchedHooks>(cpu: u32) {
 /// # Context
 /// Sleeps; the page fault handler (task context, `faulthandler_disabled()` false).
 pub fn sleep_for_page_in<H: SchedHooks>() {
-    let flags = H::local_irq_save();
+    let flags = mightfault_core::local_irq_save::<H>();
     let me = current_task::<H>();
     let cpu = this_cpu::<H>();
     let target = me
@@ -267,7 +272,7 @@ pub fn sleep_for_page_in<H: SchedHooks>() {
     me.context().note_voluntary_switch();
     CPUS[cpu].deferred_wake.set(Some((me, target)));
     schedule::<H>();
-    H::local_irq_restore(flags);
+    mightfault_core::local_irq_restore::<H>(flags);
 }
 
 /// Puts the current task to sleep; while it sleeps, runs `other(arg)` as a new task called
@@ -286,7 +291,7 @@ pub fn sleep_while_other_runs<H: SchedHooks>(
     let me = current_task::<H>();
     let child = alloc_task::<H>(next_pid(), name, other, arg, task_entry::<H>);
     child.exit_wake.set(Some((me, resume_on)));
-    let flags = H::local_irq_save();
+    let flags = mightfault_core::local_irq_save::<H>();
     let cpu = this_cpu::<H>();
     let _ = me.take_directed_wake();
     me.set_state(State::Sleeping);
@@ -295,5 +300,5 @@ pub fn sleep_while_other_runs<H: SchedHooks>(
     // run before, as nothing here preempts us.
     CPUS[cpu].queue.lock().push_front(child);
     schedule::<H>();
-    H::local_irq_restore(flags);
+    mightfault_core::local_irq_restore::<H>(flags);
 }

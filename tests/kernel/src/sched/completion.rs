@@ -59,16 +59,16 @@ impl Completion {
         self.waiter
             .store(me as *const Task as *mut Task, Ordering::SeqCst);
         loop {
-            let flags = H::local_irq_save();
+            let flags = mightfault_core::local_irq_save::<H>();
             me.set_state(State::Sleeping);
             if self.remaining.load(Ordering::SeqCst) == 0 {
                 me.set_state(State::Running);
-                H::local_irq_restore(flags);
+                mightfault_core::local_irq_restore::<H>(flags);
                 return;
             }
             me.context().note_voluntary_switch();
             schedule::<H>();
-            H::local_irq_restore(flags);
+            mightfault_core::local_irq_restore::<H>(flags);
         }
     }
 }

@@ -31,7 +31,9 @@ pub(super) fn schedule<H: SchedHooks>() {
     let cpu = this_cpu::<H>();
     let idle = &IDLE[cpu];
     prev.check_canary::<H>();
-    let count = Count::<H>::count();
+    // Linux's preempt_count(): the may-not-sleep word's irqs-off flag (set: the caller masked
+    // interrupts) and RCU depth (a preempted reader) are not atomicity.
+    let count = mightfault_core::preempt_count::<H>();
     if count != 0 {
         kprint!(
             H,
@@ -58,6 +60,7 @@ pub(super) fn schedule<H: SchedHooks>() {
         MIGRATIONS.fetch_add(1, Ordering::Relaxed);
     }
     rcu_note_context_switch::<H>(prev.context());
+    mightfault_core::prepare_task_switch::<H>(next.context());
     CPUS[cpu].slice_used.set(0);
     next.set_state(State::Running);
     CPUS[cpu].prev.set(prev);
@@ -161,7 +164,7 @@ fn kick<H: SchedHooks>(target: u32) {
 
 /// Wakes a sleeping `task` on cpu `target`. Returns false when it was not asleep.
 pub(super) fn wake_on<H: SchedHooks>(task: &'static Task, target: u32) -> bool {
-    let flags = H::local_irq_save();
+    let flags = mightfault_core::local_irq_save::<H>();
     let woke = task.try_wake();
     if woke {
         if ptr::eq(task, current_task::<H>()) {
@@ -175,13 +178,14 @@ pub(super) fn wake_on<H: SchedHooks>(task: &'static Task, target: u32) -> bool {
             enqueue::<H>(target, task, false);
         }
     }
-    H::local_irq_restore(flags);
+    mightfault_core::local_irq_restore::<H>(flags);
     woke
 }
 
 /// Where every new task starts: settle the switch, unmask interrupts, run, exit.
 pub(super) extern "C" fn task_entry<H: SchedHooks>() -> ! {
     finish_switch::<H>();
+    mightfault_core::trace_hardirqs_on::<H>();
     // SAFETY: a task starts with interrupts enabled; its cpu is fully up.
     unsafe { H::enable_irqs() };
     if let Some((entry, arg)) = current_task::<H>().entry.get() {

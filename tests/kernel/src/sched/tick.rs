@@ -90,13 +90,13 @@ pub fn switch_stats() -> (u64, u64) {
 /// # Context
 /// Does not sleep (it spins with interrupts enabled); task context.
 pub fn run_in_hardirq<H: SchedHooks>(func: fn(usize), arg: usize) -> bool {
-    let flags = H::local_irq_save();
+    let flags = mightfault_core::local_irq_save::<H>();
     let cpu = this_cpu::<H>();
     let work = &HARDIRQ_WORK[cpu];
     let before = work.done.load(Ordering::Acquire);
     work.arg.store(arg, Ordering::Relaxed);
     work.func.store(func as usize, Ordering::Release);
-    H::local_irq_restore(flags);
+    mightfault_core::local_irq_restore::<H>(flags);
     let deadline = H::now_ns().saturating_add(1_000_000_000);
     while work.done.load(Ordering::Acquire) == before {
         // Withdraw the request so that a late tick does not run it after the caller left; if

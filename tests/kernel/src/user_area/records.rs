@@ -36,9 +36,9 @@ static AREA: spin::Mutex<[Record; MAX_USER_PAGES]> =
 pub(super) fn with_area<A: UserAreaHooks, R>(
     f: impl FnOnce(&mut [Record; MAX_USER_PAGES]) -> R,
 ) -> R {
-    let flags = A::local_irq_save();
+    let flags = mightfault_core::local_irq_save::<A>();
     let result = f(&mut AREA.lock());
-    A::local_irq_restore(flags);
+    mightfault_core::local_irq_restore::<A>(flags);
     result
 }
 
