@@ -76,14 +76,13 @@ impl RcuState {
 pub fn rcu_read_lock<A: Arch>() {
     #[cfg(feature = "preempt")]
     {
-        let depth = A::current_task().rcu_read_lock_nesting_cell();
-        // The may-not-sleep word counts the depth too, up to its field's maximum.
         #[cfg(feature = "debug-atomic-sleep")]
-        if depth.get() < crate::preempt_count::RCU_DEPTH_MAX {
-            use crate::arch::PreemptCountStore;
-            A::PreemptCount::add(crate::preempt_count::RCU_DEPTH_OFFSET);
+        word_depth::change::<A>(1);
+        #[cfg(not(feature = "debug-atomic-sleep"))]
+        {
+            let depth = A::current_task().rcu_read_lock_nesting_cell();
+            depth.set(depth.get() + 1);
         }
-        depth.set(depth.get() + 1);
         A::compiler_barrier();
     }
     #[cfg(not(feature = "preempt"))]
@@ -109,23 +108,60 @@ pub fn rcu_read_unlock<A: Arch>() {
             crate::warn::debug_locks_warn::<A>("rcu_preempt_depth() == 0", Location::caller());
             return;
         }
+        #[cfg(feature = "debug-atomic-sleep")]
+        word_depth::change::<A>(-1);
+        #[cfg(not(feature = "debug-atomic-sleep"))]
         depth.set(depth.get() - 1);
         if depth.get() == 0 && task.rcu_blocked_phase_cell().get() != 0 {
             unblock_reader::<A>(task);
         }
-        // The word's field is at most RCU_DEPTH_MAX; leaving the last level it counted may
-        // find the word at zero with a reschedule pending that a preempt_enable() inside the
-        // reader could not act on (the word was not zero then): act on it now.
+        // A reschedule requested inside the reader found the word non-zero, so no
+        // preempt_enable() there could act on it: act on it now that the word may be zero.
         #[cfg(feature = "debug-atomic-sleep")]
-        if depth.get() < crate::preempt_count::RCU_DEPTH_MAX {
+        {
             use crate::arch::PreemptCountStore;
-            if A::PreemptCount::sub_and_test(crate::preempt_count::RCU_DEPTH_OFFSET) {
+            if A::PreemptCount::count() == 0 && A::PreemptCount::need_resched() {
                 A::preempt_schedule();
             }
         }
     }
     #[cfg(not(feature = "preempt"))]
     crate::preempt::preempt_enable::<A>();
+}
+
+/// With debug-atomic-sleep (and `preempt`), the task's RCU depth and its copy in the
+/// may-not-sleep word change together.
+#[cfg(all(feature = "preempt", feature = "debug-atomic-sleep"))]
+mod word_depth {
+    use crate::arch::{Arch, PreemptCountStore};
+    use crate::preempt_count::{RCU_DEPTH_MAX, RCU_DEPTH_OFFSET};
+
+    /// Adds `delta` (+1 or -1) to the depth and, below the field's maximum, to the word.
+    /// Where the word is the cpu's, interrupts are masked across both changes: a task switched
+    /// out between them would carry a depth to its next cpu that the word there does not match
+    /// (`prepare_task_switch` copies the depth into the word). The raw `Arch` methods are
+    /// enough: the state is restored before anything could look at the irqs-off flag.
+    #[inline(always)]
+    pub(super) fn change<A: Arch>(delta: i32) {
+        let flags = A::PreemptCount::KEPT_PER_CPU.then(A::local_irq_save);
+        let depth = A::current_task().rcu_read_lock_nesting_cell();
+        let (counted, next) = if delta > 0 {
+            (depth.get() < RCU_DEPTH_MAX, depth.get() + 1)
+        } else {
+            (depth.get() <= RCU_DEPTH_MAX, depth.get() - 1)
+        };
+        if counted {
+            if delta > 0 {
+                A::PreemptCount::add(RCU_DEPTH_OFFSET);
+            } else {
+                A::PreemptCount::sub(RCU_DEPTH_OFFSET);
+            }
+        }
+        depth.set(next);
+        if let Some(flags) = flags {
+            A::local_irq_restore(flags);
+        }
+    }
 }
 
 /// The outermost unlock of a reader that was switched out inside its section.

@@ -5,9 +5,10 @@ use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use mightfault_core::{
-    config, local_bh_disable, local_bh_enable, local_irq_restore, local_irq_save, might_sleep,
-    pagefault_disable, pagefault_enable, preempt_count, preempt_disable, preempt_enable,
-    rcu_preempt_depth, rcu_read_lock, rcu_read_unlock, RawSpinLock,
+    config, local_bh_disable, local_bh_enable, local_irq_restore, local_irq_save,
+    may_not_sleep_word, might_sleep, pagefault_disable, pagefault_enable, preempt_count,
+    preempt_disable, preempt_enable, rcu_preempt_depth, rcu_read_lock, rcu_read_unlock,
+    sleeping_forbidden, RawSpinLock,
 };
 use mightfault_uaccess::{copy_from_user, copy_to_user};
 
@@ -37,13 +38,14 @@ static STRESS_ITERATIONS: AtomicU64 = AtomicU64::new(0);
 static DELIBERATE: AtomicU32 = AtomicU32::new(0);
 static STRESS_USER: AtomicUsize = AtomicUsize::new(0);
 
-const VIOLATIONS: [&str; 6] = [
+const VIOLATIONS: [&str; 7] = [
     "preempt_count() differs from the sections the task holds",
     "pagefault depth differs from the task's own",
     "RCU depth differs from the task's own",
     "irqs_disabled() differs from the task's irq-save depth",
     "a copy under the lock with page faults disabled did not complete",
     "the task's own user slot held another value",
+    "the may-not-sleep word disagrees with the full decision",
 ];
 
 /// Data only changed under `STRESS_LOCK`, deliberately non-atomic, so a broken lock loses
@@ -93,6 +95,11 @@ fn verify<M: ContextMachine>(held: &Held) {
     }
     if M::irqs_disabled() != (held.irq > 0) {
         violate(3);
+    }
+    // With debug-atomic-sleep the fast test of might_sleep() (one word) must say what the full
+    // decision says, at every step of every nesting, wherever the task was preempted or moved.
+    if config::DEBUG_ATOMIC_SLEEP && (may_not_sleep_word::<M>() != 0) != sleeping_forbidden::<M>() {
+        violate(6);
     }
 }
 

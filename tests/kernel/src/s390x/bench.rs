@@ -15,11 +15,11 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use mightfault_core::{preempt_disable, preempt_enable};
+use mightfault_core::{
+    local_irq_enable, local_irq_restore, local_irq_save, preempt_disable, preempt_enable,
+};
 
-use mightfault_arch::s390x::irq::{irq_restore, irq_save};
-
-use super::cpu::{self, enable_irqs, sigp, SigpOrder};
+use super::cpu::{self, sigp, SigpOrder};
 use super::{lowcore, S390};
 use crate::batch_spread::{BatchSpread, BATCHES};
 use crate::sched::MAX_CPUS;
@@ -135,11 +135,12 @@ pub fn irq_round_trip(iterations: usize) -> IrqRoundTrip {
     let mut lost = false;
 
     preempt_disable::<S390>();
-    let mask = irq_save();
-    // SAFETY: task context on a fully up cpu (the caller's contract): its external new PSW,
-    // the emergency-signal subclass and their handler are in place; the caller's mask comes
-    // back below.
-    unsafe { enable_irqs() };
+    // Through core's wrappers, not the raw PSW system-mask block: they keep the irqs-off flag
+    // of the may-not-sleep word, which every emergency signal's entry and exit check against
+    // the old PSW. Task context on a fully up cpu (the caller's contract), so unmasking is
+    // sound; the caller's mask comes back below.
+    let flags = local_irq_save::<S390>();
+    local_irq_enable::<S390>();
     let addr = cpu::cpu_address();
     let hits = &HITS[lowcore::cpu_nr() as usize];
     // Warm-up, untimed: the first round trips pay for cold caches (and QEMU's translation).
@@ -161,7 +162,7 @@ pub fn irq_round_trip(iterations: usize) -> IrqRoundTrip {
         senses[batch] = tod_to_ns(sense) / per;
         rounds[batch] = tod_to_ns(signal.saturating_sub(sense)) / per;
     }
-    irq_restore(mask);
+    local_irq_restore::<S390>(flags);
     preempt_enable::<S390>();
 
     IrqRoundTrip {

@@ -39,6 +39,8 @@ extern "C" fn mf_s390_boot_main() -> ! {
     let entries = unsafe {
         vectors::install(lowcore::this_cpu_base(), Restart::Unexpected);
         sched::init_cpu::<S390>(0, addr_of!(mf_boot_stack_bottom) as usize);
+        // From here the idle task's word is the one checks read: say what the cpu has.
+        mightfault_core::trace_hardirqs_off::<S390>();
         sclp::init();
         // The tick stays silent until this cpu's idle loop arms it: whatever the comparator
         // held at IPL, no clock-comparator interruption is pending once the subclass is on.

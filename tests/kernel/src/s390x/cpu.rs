@@ -3,7 +3,10 @@
 
 use core::arch::asm;
 
-// Interrupt masking is a building block of the library; the kernel uses it from there.
+// Interrupt masking is a building block of the library; the kernel uses it from there. These
+// raw functions do not keep the irqs-off flag of the may-not-sleep word: only the scheduler
+// hooks (whose callers trace around them), the idle wait and exit use them; everything else
+// goes through core's local_irq_* wrappers.
 pub use mightfault_arch::s390x::irq::{disable_irqs, enable_irqs, irqs_disabled, PSW_EXT};
 
 /// PSW bit 5: dynamic address translation.

@@ -35,6 +35,9 @@ static FAIL_PSW: Psw = Psw {
 /// # Context
 /// Never returns; any context.
 pub fn exit(success: bool) -> ! {
+    // The raw mask, not core's local_irq_disable(): exit also ends a panic at boot, before this
+    // cpu has a task whose irqs-off flag could be kept, and nothing after this line runs a
+    // check that reads the flag (SIGP stop, then the disabled wait).
     disable_irqs();
     let me = cpu_address();
     for cpu in 0..smp::cpu_addresses_probed() {

@@ -102,6 +102,8 @@ extern "C" fn mf_s390_secondary_main() -> ! {
     let stack_bottom = STACKS[cpu].0.get() as usize;
     // SAFETY: once, on this cpu, before anything reads its per-cpu fields.
     unsafe { sched::init_cpu::<S390>(cpu, stack_bottom) };
+    // The idle task's word now answers the checks: interrupts are masked here.
+    mightfault_core::trace_hardirqs_off::<S390>();
     mark_online(cpu);
     sched::idle_loop::<S390>()
 }

@@ -1,10 +1,15 @@
 //! What happens after an interruption stub: the saved state, the dispatch by class, and the
 //! oops that ends the run on an interruption nobody handles.
+//!
+//! Every class enters through [`mf_s390_trap`], which keeps the irqs-off flag of the
+//! may-not-sleep word (`mightfault_core::irq_tracking`) right around the handler: the new PSW
+//! masked interrupts behind the API's back, and the old PSW's external mask says what the
+//! interrupted code had and gets back when the stub loads it.
 
-use mightfault_core::{irq_enter, irq_exit};
+use mightfault_core::{hardirqs_off_on_entry, hardirqs_restore_on_exit, irq_enter, irq_exit};
 
 use super::cpu::{self, PSW_EXT, PSW_WAIT};
-use super::{fault, S390};
+use super::{fault, lowcore, S390};
 
 /// The interruption classes, numbered so that `RESTART_OLD_PSW + 16 * class` is the class's old
 /// PSW slot (the fatal stub relies on it).
@@ -70,6 +75,16 @@ const EXT_SERVICE_SIGNAL: u16 = 0x2401;
 /// switch tasks at its end (preemption), so either may return on another cpu.
 #[no_mangle]
 extern "C" fn mf_s390_trap(frame: &mut TrapFrame) {
+    // What the interrupted code had: the old PSW's external mask (unmasking sets only that bit,
+    // see mightfault_arch::s390x::irq). Read once: the way out restores the same state, and no
+    // handler changes the frame's mask bits (the external one clears only the wait bit).
+    let interrupted_irqs_on = frame.psw_mask & PSW_EXT != 0;
+    // The word is the current task's, so there is none to keep before this cpu has one (an
+    // interruption that early is a fatal one anyway; vectors::install zeroes CURRENT).
+    let tracked = lowcore::current() != 0;
+    if tracked {
+        hardirqs_off_on_entry::<S390>(interrupted_irqs_on);
+    }
     match frame.class {
         c if c == TrapClass::Program as u64 => fault::program_check(frame),
         c if c == TrapClass::External as u64 => external(frame),
@@ -77,6 +92,12 @@ extern "C" fn mf_s390_trap(frame: &mut TrapFrame) {
         c if c == TrapClass::MachineCheck as u64 => oops(frame, "machine check"),
         c if c == TrapClass::Io as u64 => oops(frame, "I/O interruption"),
         _ => oops(frame, "restart interruption"),
+    }
+    // Last, on the interrupted task (a preemption at the end of `external`, or a page-in that
+    // slept, may have moved it to another cpu): the word as the interrupted code runs again.
+    // Only the stub's loads of the frame follow, with interrupts masked until the old PSW.
+    if tracked {
+        hardirqs_restore_on_exit::<S390>(interrupted_irqs_on);
     }
 }
 

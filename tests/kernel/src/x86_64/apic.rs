@@ -7,8 +7,9 @@
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use super::cpu::{irq_restore, irq_save, rdmsr, wrmsr, MSR_APIC_BASE};
+use super::cpu::{rdmsr, wrmsr, MSR_APIC_BASE};
 use super::layout::phys_to_virt;
+use super::X86;
 
 /// The local APIC timer (the scheduler tick), one priority class (0xe) below the IPIs.
 pub const VECTOR_TIMER: u8 = 0xe0;
@@ -108,8 +109,9 @@ pub fn eoi() {
 
 fn send(apic_id: u32, command: u32) {
     // ICR is two registers: masking interrupts keeps an interrupt handler on this cpu from
-    // sending its own IPI between our two writes.
-    let flags = irq_save();
+    // sending its own IPI between our two writes. Through core's wrappers, so the irqs-off
+    // flag of the may-not-sleep word follows (IPIs are sent from tasks as well as handlers).
+    let flags = mightfault_core::local_irq_save::<X86>();
     while read(REG_ICR_LOW) & ICR_DELIVERY_PENDING != 0 {
         core::hint::spin_loop();
     }
@@ -118,7 +120,7 @@ fn send(apic_id: u32, command: u32) {
     while read(REG_ICR_LOW) & ICR_DELIVERY_PENDING != 0 {
         core::hint::spin_loop();
     }
-    irq_restore(flags);
+    mightfault_core::local_irq_restore::<X86>(flags);
 }
 
 /// Sends a fixed interrupt `vector` to the cpu with APIC id `apic_id`.

@@ -16,10 +16,13 @@
 use core::arch::asm;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use mightfault_core::{preempt_disable, preempt_enable};
+use mightfault_core::{
+    local_irq_restore, local_irq_save, preempt_disable, preempt_enable, trace_hardirqs_off,
+    trace_hardirqs_on,
+};
 
 use super::apic::{self, VECTOR_BENCH};
-use super::cpu::{irq_restore, irq_save, rdtsc};
+use super::cpu::rdtsc;
 use super::{clock, X86};
 
 /// Benchmark interrupts taken since boot.
@@ -131,7 +134,7 @@ pub fn irq_round_trip(iterations: usize) -> IrqRoundTrip {
     let mut samples = [0u64; MAX_ITERATIONS];
     let mut entries = [0u64; MAX_ITERATIONS];
     preempt_disable::<X86>();
-    let flags = irq_save();
+    let flags = local_irq_save::<X86>();
 
     FROM_APIC.store(true, Ordering::Relaxed);
     for (sample, entry) in samples.iter_mut().zip(entries.iter_mut()).take(iterations) {
@@ -141,10 +144,16 @@ pub fn irq_round_trip(iterations: usize) -> IrqRoundTrip {
         // The window normally takes the pending interrupt right after `sti`'s one-instruction
         // shadow; loop in case the emulator delivers it a little later.
         while HITS.load(Ordering::Relaxed) == before {
+            // The window unmasks behind core's wrappers (one `sti; nop; cli`, so that the
+            // figure is the delivery and not the wrappers), so it keeps the irqs-off flag of
+            // the may-not-sleep word itself: clear before `sti`, set again after `cli`. (Only
+            // with debug-atomic-sleep; in the other configurations both are nothing.)
+            trace_hardirqs_on::<X86>();
             // SAFETY: the cpu is fully up (the caller's contract); the window only lets the
             // pending benchmark interrupt (or a tick/IPI that happens to be due) in, and
             // preemption is disabled, so nothing switches tasks inside it.
             unsafe { asm!("sti", "nop", "cli", options(nostack)) };
+            trace_hardirqs_off::<X86>();
         }
         let end = rdtsc();
         *sample = end - start;
@@ -162,7 +171,7 @@ pub fn irq_round_trip(iterations: usize) -> IrqRoundTrip {
     }
     let software = Cost::from_samples(&mut samples[..iterations], &mut []);
 
-    irq_restore(flags);
+    local_irq_restore::<X86>(flags);
     preempt_enable::<X86>();
     IrqRoundTrip {
         iterations: iterations as u32,

@@ -73,6 +73,10 @@ pub unsafe fn install(cpu: usize, idle: *const Task) {
         *area.current.get() = idle;
         wrmsr(MSR_GS_BASE, area as *const PerCpu as u64);
     }
+    // Bring-up runs with interrupts masked (the boot and AP entries begin with `cli`), so the
+    // word starts with its irqs-off flag set: the first `local_irq_*` or interrupt entry then
+    // finds it exact. Nothing before this point can test the word (there is no gs yet).
+    mightfault_core::trace_hardirqs_off::<super::X86>();
 }
 
 /// This cpu's number: one gs-relative load.

@@ -9,7 +9,9 @@
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::apic::{self, VECTOR_TLB_FLUSH};
-use super::cpu::{irq_restore, irq_save, irqs_disabled, read_cr3, write_cr3};
+use mightfault_core::{irqs_disabled, local_irq_restore, local_irq_save};
+
+use super::cpu::{read_cr3, write_cr3};
 use super::percpu::{cpu_id, MAX_CPUS};
 use super::{clock, smp, X86};
 use crate::{console, online_cpus};
@@ -31,10 +33,14 @@ fn flush_local() {
 /// Never sleeps, but waits for the other cpus: task context with interrupts enabled (a cpu
 /// that waits here with interrupts masked could not answer another initiator).
 pub fn flush_user_all_cpus() {
-    debug_assert!(!irqs_disabled(), "TLB shootdown with interrupts masked");
+    debug_assert!(
+        !irqs_disabled::<X86>(),
+        "TLB shootdown with interrupts masked"
+    );
     let _initiator = INITIATOR.lock();
     // Flush here and signal the others without moving to another cpu in between.
-    let flags = irq_save();
+    // Through core's wrappers, so the irqs-off flag of the may-not-sleep word follows.
+    let flags = local_irq_save::<X86>();
     let me = cpu_id() as usize;
     flush_local();
     let online = online_cpus::nr_cpus() as usize;
@@ -42,7 +48,7 @@ pub fn flush_user_all_cpus() {
         PENDING[cpu].store(true, Ordering::Release);
         apic::send_ipi(smp::apic_id(cpu), VECTOR_TLB_FLUSH);
     }
-    irq_restore(flags);
+    local_irq_restore::<X86>(flags);
     let start = clock::now_ns();
     let mut warned = false;
     for cpu in (0..online).filter(|&cpu| cpu != me) {

@@ -2,7 +2,7 @@
 //! that ends the run on a fault nobody handles.
 
 use mightfault_arch::x86_64::irq::RFLAGS_IF;
-use mightfault_core::{irq_enter, irq_exit};
+use mightfault_core::{hardirqs_off_on_entry, hardirqs_restore_on_exit, irq_enter, irq_exit};
 
 use super::apic::{
     self, VECTOR_BENCH, VECTOR_RESCHED, VECTOR_SPURIOUS, VECTOR_TIMER, VECTOR_TLB_FLUSH,
@@ -43,10 +43,18 @@ pub struct TrapFrame {
 
 /// Called by the common entry stub with the saved registers.
 ///
+/// Every vector is an interrupt gate, so the cpu masked interrupts before the first
+/// instruction of the stub: the dispatch first records that in the may-not-sleep word
+/// (`hardirqs_off_on_entry`), before any handler code can test the word, and records the
+/// interrupted context's state again last (`hardirqs_restore_on_exit`), just before the stub's
+/// `iretq` takes RFLAGS.IF back from the frame. Paths that do not return (an oops) need no
+/// exit hook.
+///
 /// Every hardware interrupt ends in `crate::sched::irq_return`, which may preempt the
 /// interrupted task: this call then returns only when some cpu (maybe another one) picks the
 /// task again, and the stub restores `frame` from the task's own stack there (see idt.rs for why
-/// nothing per-cpu is kept across it). Exceptions never preempt.
+/// nothing per-cpu is kept across it). The exit hook runs after it, so it writes the word of
+/// the cpu the task resumes on. Exceptions never preempt.
 ///
 /// # Context
 /// Interrupts masked on entry (interrupt gates); the page-fault handler may unmask them and
@@ -54,45 +62,77 @@ pub struct TrapFrame {
 #[no_mangle]
 extern "C" fn mf_trap_dispatch(frame: &mut TrapFrame) {
     let interrupted_irqs_enabled = frame.rflags & RFLAGS_IF != 0;
-    match frame.vector as u8 {
+    check_irqs_off_flag_on_entry(frame, interrupted_irqs_enabled);
+    hardirqs_off_on_entry::<X86>(interrupted_irqs_enabled);
+    let hardware_interrupt = match frame.vector as u8 {
         14 => {
             fault::page_fault(frame);
-            return;
+            false
         }
         13 => {
             fault::general_protection(frame);
-            return;
+            false
         }
         VECTOR_TIMER => {
             // EOI first: the tick may run softirqs with interrupts unmasked, and the return
             // may switch tasks; neither should leave the vector in service.
             apic::eoi();
             crate::sched::timer_interrupt::<X86>();
+            true
         }
         VECTOR_RESCHED => {
             irq_enter::<X86>();
             crate::sched::resched_ipi::<X86>();
             apic::eoi();
             irq_exit::<X86>();
+            true
         }
         VECTOR_TLB_FLUSH => {
             irq_enter::<X86>();
             tlb::flush_ipi();
             apic::eoi();
             irq_exit::<X86>();
+            true
         }
         VECTOR_BENCH => {
             irq_enter::<X86>();
             bench::interrupt();
             irq_exit::<X86>();
+            true
         }
         // A spurious interrupt is not in service: no EOI. It is still an interrupt return,
         // where a pending reschedule may be honoured.
-        VECTOR_SPURIOUS => {}
+        VECTOR_SPURIOUS => true,
         vector => oops(frame, exception_name(vector), None),
+    };
+    if hardware_interrupt {
+        crate::sched::irq_return::<X86>(interrupted_irqs_enabled);
     }
-    crate::sched::irq_return::<X86>(interrupted_irqs_enabled);
+    hardirqs_restore_on_exit::<X86>(interrupted_irqs_enabled);
 }
+
+/// The debug configuration's proof that the irqs-off flag is exact: an exception taken with
+/// interrupts masked (a #PF inside `local_irq_save`, say) must find the flag already set.
+/// Core's entry hook reports the opposite case (the flag set while the interrupted code ran
+/// with interrupts on), which is the only one a hardware interrupt can see; a flag found clear
+/// here means some path masked interrupts behind the API's back, and a `might_fault()` there
+/// would have stayed silent. Fails the run loudly.
+#[cfg(feature = "debug-atomic-sleep")]
+fn check_irqs_off_flag_on_entry(frame: &TrapFrame, interrupted_irqs_enabled: bool) {
+    use mightfault_core::preempt_count::IRQS_OFF_FLAG;
+    let flag_set = mightfault_core::may_not_sleep_word::<X86>() & IRQS_OFF_FLAG != 0;
+    if !interrupted_irqs_enabled && !flag_set {
+        oops(
+            frame,
+            "irqs-off flag clear while the interrupted code had interrupts masked",
+            None,
+        );
+    }
+}
+
+#[cfg(not(feature = "debug-atomic-sleep"))]
+#[inline(always)]
+fn check_irqs_off_flag_on_entry(_: &TrapFrame, _: bool) {}
 
 /// The mnemonic of an exception vector.
 ///
