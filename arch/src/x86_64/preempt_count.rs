@@ -58,6 +58,26 @@ impl<L: PreemptCountOffset> GsPreemptCount<L> {
         raw
     }
 
+    /// Whether the word, need-resched aside, is non-zero: one `test dword ptr gs:[count],
+    /// 0x7fffffff` and a branch, the word never loaded into a register. With debug-atomic-sleep
+    /// the word is the may-not-sleep word, so this is the whole fast test of `might_fault()`
+    /// and `might_sleep()` (`test`, `jnz`, `ret` when sleeping is allowed); it is what a
+    /// store's "is the count zero" test should compile to (`count() != 0` costs a `mov` more).
+    ///
+    /// # Context
+    /// Never sleeps; any context after cpu bring-up.
+    #[inline(always)]
+    pub fn test_count() -> bool {
+        // SAFETY: PreemptCountOffset's contract: gs points at this cpu's area with the word at
+        // L::OFFSET; the test only reads it, then branches.
+        unsafe {
+            asm!("test dword ptr gs:[{off}], {mask}", "jnz {nonzero}", off = const L::OFFSET,
+                 mask = const !PREEMPT_NEED_RESCHED, nonzero = label { return true; },
+                 options(nostack, readonly))
+        }
+        false
+    }
+
     /// Clears the count, keeping need-resched, after a scheduling-while-atomic report, as
     /// Linux's `schedule_debug()` does, so one bug does not poison every later task on this
     /// cpu.

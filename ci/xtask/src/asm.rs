@@ -164,6 +164,111 @@ pub fn function_body(insns: &[Insn], addr: u64, size: u64, x86: bool) -> Vec<Ins
     body
 }
 
+/// What an instruction does to the flow of control, as far as the success path cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// Falls through to the next instruction (calls included: the callee is not counted).
+    Next,
+    /// Returns.
+    Return,
+    /// Returns or falls through (powerpc64's `beqlr`, s390x's `ber %r14`).
+    MaybeReturn,
+    /// Jumps, always (to `target` when it is an address in the text).
+    Jump(Option<u64>),
+    /// Jumps or falls through.
+    Branch(Option<u64>),
+}
+
+/// The last `0x...` operand of a disassembled branch: its target.
+fn branch_target(text: &str) -> Option<u64> {
+    text.rsplit(|c: char| c.is_whitespace() || c == ',')
+        .filter_map(|t| t.strip_prefix("0x"))
+        .find_map(|t| u64::from_str_radix(t, 16).ok())
+}
+
+/// How `text` (mnemonic and operands, as llvm-objdump prints them) moves control on `arch`.
+fn flow(text: &str, x86: bool, s390x: bool) -> Flow {
+    let mut words = text.split_whitespace();
+    let mnemonic = words.next().unwrap_or("");
+    let operands: Vec<&str> = words.collect();
+    let target = branch_target(text);
+    if x86 {
+        return match mnemonic {
+            "ret" | "retq" => Flow::Return,
+            "jmp" | "jmpq" => Flow::Jump(target),
+            m if m.starts_with('j') => Flow::Branch(target),
+            _ => Flow::Next,
+        };
+    }
+    if s390x {
+        let r14 = operands
+            .last()
+            .is_some_and(|o| o.trim_end_matches(',') == "%r14");
+        return match mnemonic {
+            "br" if r14 => Flow::Return,
+            "br" => Flow::Jump(None),
+            "j" | "jg" | "jgu" => Flow::Jump(target),
+            m if m.starts_with('b') && m.ends_with('r') && r14 && m != "bcr" => Flow::MaybeReturn,
+            m if m.starts_with('j') || m == "brc" || m == "brcl" => Flow::Branch(target),
+            _ => Flow::Next,
+        };
+    }
+    // powerpc64
+    match mnemonic {
+        "blr" => Flow::Return,
+        "b" | "ba" => Flow::Jump(target),
+        "bl" | "bla" | "bctrl" => Flow::Next,
+        "bctr" => Flow::Jump(None),
+        m if m.starts_with('b') && m.ends_with("lr") => Flow::MaybeReturn,
+        m if m.starts_with('b') && !m.ends_with("ctr") => Flow::Branch(target),
+        _ => Flow::Next,
+    }
+}
+
+/// The success path of a probe: the fewest instructions executed from its entry to a return
+/// of its own (the fast path with no report, no fault, no reschedule), following branches
+/// inside the function; a jump out of it (a tail call) is not a return. `None` when no return
+/// is reachable.
+pub fn success_path(body: &[Insn], x86: bool, s390x: bool) -> Option<usize> {
+    use std::collections::VecDeque;
+    let index: HashMap<u64, usize> = body
+        .iter()
+        .enumerate()
+        .map(|(i, insn)| (insn.addr, i))
+        .collect();
+    let mut steps = vec![usize::MAX; body.len()];
+    let mut queue = VecDeque::new();
+    if !body.is_empty() {
+        steps[0] = 1;
+        queue.push_back(0);
+    }
+    let mut best: Option<usize> = None;
+    while let Some(at) = queue.pop_front() {
+        let here = steps[at];
+        let mut next = Vec::new();
+        match flow(&body[at].text, x86, s390x) {
+            Flow::Next => next.push(at + 1),
+            Flow::Return => best = Some(best.map_or(here, |b| b.min(here))),
+            Flow::MaybeReturn => {
+                best = Some(best.map_or(here, |b| b.min(here)));
+                next.push(at + 1);
+            }
+            Flow::Jump(target) => next.extend(target.and_then(|t| index.get(&t).copied())),
+            Flow::Branch(target) => {
+                next.push(at + 1);
+                next.extend(target.and_then(|t| index.get(&t).copied()));
+            }
+        }
+        for n in next {
+            if n < body.len() && steps[n] == usize::MAX {
+                steps[n] = here + 1;
+                queue.push_back(n);
+            }
+        }
+    }
+    best
+}
+
 /// One probe in one configuration.
 #[derive(Debug)]
 enum Probe {
@@ -220,15 +325,17 @@ pub fn run(arch: &'static Arch, verbose: bool) -> Result {
 
     println!();
     println!(
-        "Instruction counts of the audit probes ({}, release, {}):",
+        "Instruction counts of the audit probes ({}, release, {}); the success path is the \
+         fewest instructions from the entry to a return of the probe's own (no report, no \
+         fault, no reschedule):",
         arch.name, dis.program
     );
     println!();
     let mut header = String::from("| probe |");
     let mut rule = String::from("|---|");
     for c in &configs {
-        header += &format!(" {} insns | {} bytes |", c.name, c.name);
-        rule += "---:|---:|";
+        header += &format!(" {0} insns | {0} success path | {0} bytes |", c.name);
+        rule += "---:|---:|---:|";
     }
     println!("{header}\n{rule}");
     let mut missing = Vec::new();
@@ -237,10 +344,14 @@ pub fn run(arch: &'static Arch, verbose: bool) -> Result {
         for (config, column) in configs.iter().zip(&columns) {
             match &column[probe] {
                 Probe::Missing => {
-                    row += " missing | missing |";
+                    row += " missing | missing | missing |";
                     missing.push(format!("{probe} ({})", config.name));
                 }
-                Probe::Found { size, body } => row += &format!(" {} | {size} |", body.len()),
+                Probe::Found { size, body } => {
+                    let path = success_path(body, arch.is_x86(), arch.name == "s390x")
+                        .map_or("-".to_string(), |n| n.to_string());
+                    row += &format!(" {} | {path} | {size} |", body.len())
+                }
             }
         }
         println!("{row}");
@@ -318,6 +429,55 @@ Disassembly of section .text:
     fn gnu_listing_counts_the_same() {
         let insns = parse_disassembly(GNU_DIS);
         assert_eq!(function_body(&insns, 0x12e0, 4, true).len(), 2);
+    }
+
+    fn insns(lines: &[(u64, &str)]) -> Vec<Insn> {
+        lines
+            .iter()
+            .map(|&(addr, text)| Insn {
+                addr,
+                text: text.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn success_path_takes_the_shortest_way_to_a_return() {
+        // x86_64 debug might_fault: test, branch to the cold call, return.
+        let x86 = insns(&[
+            (0x10, "movl %gs:0x0, %eax"),
+            (0x18, "testl $0x7fffffff, %eax"),
+            (0x1d, "jne 0x21 <p+0x11>"),
+            (0x1f, "retq"),
+            (0x21, "callq 0x100 <cold>"),
+            (0x26, "retq"),
+        ]);
+        assert_eq!(success_path(&x86, true, false), Some(4));
+        // A tail call out of the function is not a return.
+        let tail = insns(&[
+            (0x10, "testl %eax, %eax"),
+            (0x12, "jne 0x200 <other>"),
+            (0x14, "jmp 0x300 <x>"),
+        ]);
+        assert_eq!(success_path(&tail, true, false), None);
+        // powerpc64: a conditional return ends the path where it is.
+        let ppc = insns(&[
+            (0x0, "ld 3, 16(13)"),
+            (0x4, "lwz 4, 8(3)"),
+            (0x8, "cmplwi 4, 0"),
+            (0xc, "beqlr 0"),
+            (0x10, "b 0x400 <cold>"),
+        ]);
+        assert_eq!(success_path(&ppc, false, false), Some(4));
+        // s390x: a branch around the cold part to `br %r14`.
+        let s390 = insns(&[
+            (0x0, "lg %r1, 1152"),
+            (0x6, "lt %r0, 36(%r1)"),
+            (0xc, "jne 0x12"),
+            (0x10, "br %r14"),
+            (0x12, "jg 0x500"),
+        ]);
+        assert_eq!(success_path(&s390, false, true), Some(4));
     }
 
     #[test]

@@ -200,6 +200,138 @@ pub fn run(arches: &[&'static Arch], config: &'static Config, smp: u32) -> Resul
     Ok(())
 }
 
+/// The median of `values` (0 when empty).
+fn median(values: &mut [u64]) -> u64 {
+    values.sort_unstable();
+    values.get(values.len() / 2).copied().unwrap_or(0)
+}
+
+/// One figure of a comparison: its name and how to find its median in a boot's figures.
+struct Compared {
+    name: &'static str,
+    pick: fn(&Figures) -> Option<u64>,
+}
+
+const COMPARED: [Compared; 4] = [
+    Compared {
+        name: "might_fault",
+        pick: |f| {
+            f.calls
+                .iter()
+                .find(|c| c.name == "might_fault")
+                .map(|c| c.median_ps)
+        },
+    },
+    Compared {
+        name: "get_user::<u64>",
+        pick: |f| {
+            f.calls
+                .iter()
+                .find(|c| c.name == "get_user_u64")
+                .map(|c| c.median_ps)
+        },
+    },
+    Compared {
+        name: "copy_to_user 64 B",
+        pick: |f| {
+            f.copies
+                .iter()
+                .find(|c| c.op == "copy_to_user" && c.size == 64)
+                .map(|c| c.median_ps)
+        },
+    },
+    Compared {
+        name: "empty loop",
+        pick: |f| {
+            f.calls
+                .iter()
+                .find(|c| c.name == "empty_loop")
+                .map(|c| c.median_ps)
+        },
+    },
+];
+
+/// The comparison table: for each figure, the median over the boots of each configuration's
+/// per-boot median, the difference per call and the ratio.
+pub fn comparison_table(base: &str, other: &str, boots: &[(Figures, Figures)]) -> String {
+    let mut out = format!(
+        "| figure | {base} ns | {other} ns | {other} - {base} ns | {other} / {base} |\n|---|---:|---:|---:|---:|\n"
+    );
+    for figure in &COMPARED {
+        let mut a: Vec<u64> = boots.iter().filter_map(|(b, _)| (figure.pick)(b)).collect();
+        let mut b: Vec<u64> = boots.iter().filter_map(|(_, o)| (figure.pick)(o)).collect();
+        let (a, b) = (median(&mut a), median(&mut b));
+        let diff = b as i64 - a as i64;
+        let sign = if diff < 0 { "-" } else { "+" };
+        let diff = diff.unsigned_abs();
+        out += &format!(
+            "| {} | {} | {} | {sign}{} | {} |\n",
+            figure.name,
+            ns(a),
+            ns(b),
+            ns(diff),
+            ratio(b, a)
+        );
+    }
+    out
+}
+
+/// Boots the benchmark images of `base` and `other` alternately, `boots` times each, on each
+/// arch, and prints the comparison (`cargo xtask bench --compare`).
+pub fn compare(
+    arches: &[&'static Arch],
+    base: &'static Config,
+    other: &'static Config,
+    boots: u32,
+    smp: u32,
+) -> Result {
+    let mut tables = Vec::new();
+    for arch in arches {
+        qemu::ensure_tools(arch)?;
+        let images = [
+            qemu::build_image(qemu::BENCH_IMAGE, arch, base)?,
+            qemu::build_image(qemu::BENCH_IMAGE, arch, other)?,
+        ];
+        let mut pairs = Vec::new();
+        for boot in 0..boots {
+            let mut pair = Vec::new();
+            for (config, image) in [base, other].iter().zip(&images) {
+                let prefix = format!("[bench {}/{} #{}] ", arch.name, config.name, boot + 1);
+                let run = qemu::boot(
+                    arch,
+                    image,
+                    Options {
+                        smp,
+                        timeout: TIMEOUT,
+                    },
+                    &prefix,
+                )?;
+                if run.exit != Exit::Code(0) {
+                    return Err(format!(
+                        "{} {} benchmark image: {}",
+                        arch.name,
+                        config.name,
+                        run.exit.describe(arch)
+                    ));
+                }
+                pair.push(parse(&run.console).map_err(|e| format!("{}: {e}", arch.name))?);
+            }
+            let other_figures = pair.pop().expect("two boots");
+            pairs.push((pair.pop().expect("two boots"), other_figures));
+        }
+        tables.push((arch.name, comparison_table(base.name, other.name, &pairs)));
+    }
+    for (arch, table) in &tables {
+        println!(
+            "\n### {arch}: {} vs {} (-smp {smp}, TCG; {boots} boots of each, alternated; median of \
+             the per-boot medians)\n",
+            other.name, base.name
+        );
+        println!("{table}");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +363,52 @@ mod tests {
             "{table}"
         );
         assert!(call_table(&figures).contains("| get_user_u64 | 3.5 | 3.0 |"));
+    }
+
+    #[test]
+    fn comparison_takes_medians_across_boots() {
+        let boot = |might_fault: u64, get_user: u64| Figures {
+            config: String::new(),
+            copies: vec![CopyFigure {
+                op: "copy_to_user".into(),
+                size: 64,
+                min_ps: 0,
+                median_ps: get_user * 10,
+                base: "copy_nonoverlapping".into(),
+                base_min_ps: 0,
+                base_median_ps: 0,
+            }],
+            calls: vec![
+                CallFigure {
+                    name: "might_fault".into(),
+                    min_ps: 0,
+                    median_ps: might_fault,
+                },
+                CallFigure {
+                    name: "get_user_u64".into(),
+                    min_ps: 0,
+                    median_ps: get_user,
+                },
+            ],
+        };
+        let boots = [
+            (boot(0, 10_000), boot(1_000, 10_500)),
+            (boot(0, 12_000), boot(1_500, 12_000)),
+            (boot(0, 11_000), boot(900, 99_000)),
+        ];
+        let table = comparison_table("production", "debug", &boots);
+        assert!(
+            table.contains("| might_fault | 0.0 | 1.0 | +1.0 | - |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| get_user::<u64> | 11.0 | 12.0 | +1.0 | 1.09 |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| copy_to_user 64 B | 110.0 | 120.0 | +10.0 | 1.09 |"),
+            "{table}"
+        );
     }
 
     #[test]

@@ -43,6 +43,11 @@ commands:
                           copies against copy_nonoverlapping/write_bytes at 64 B..64 KiB, and
                           get_user::<u64> and might_fault per call (defaults: all, production,
                           --smp 2); figures only, nothing is asserted
+  bench [ARCH|all] --compare BASE,OTHER [--boots N] [--smp N]
+                          boot the two configurations' benchmark images alternately, N times
+                          each (default 5), and print OTHER against BASE: might_fault,
+                          get_user::<u64> and copy_to_user of 64 B (medians of the per-boot
+                          medians, the difference per call and the ratio)
   ktap <FILE|-> [--image ELF]
                           judge a saved serial log (or stdin) as `qemu` would, minus the exit
                           status; with --image (e.g. target/cross/images/seed-image-x86_64-debug),
@@ -106,8 +111,11 @@ fn dispatch(args: &[String]) -> std::result::Result<(), Error> {
             Ok(asm::run(arch, verbose)?)
         }
         "bench" => {
-            let (arches, config, smp) = parse_bench(rest)?;
-            Ok(bench::run(&arches, config, smp)?)
+            let b = parse_bench(rest)?;
+            match b.compare {
+                Some((base, other)) => Ok(bench::compare(&b.arches, base, other, b.boots, b.smp)?),
+                None => Ok(bench::run(&b.arches, b.config, b.smp)?),
+            }
         }
         "ktap" => {
             let (file, image) = parse_ktap(rest)?;
@@ -312,38 +320,64 @@ fn parse_qemu(args: &[String]) -> std::result::Result<QemuArgs, Error> {
     })
 }
 
-/// Parses `bench` arguments: an arch or `all` (default), `--config` (default production) and
-/// `--smp` (default 2).
-fn parse_bench(
-    args: &[String],
-) -> std::result::Result<(Vec<&'static Arch>, &'static Config, u32), Error> {
+/// What `bench` was asked for.
+struct BenchArgs {
+    arches: Vec<&'static Arch>,
+    config: &'static Config,
+    /// `--compare BASE,OTHER`: boot both, alternated, `boots` times each.
+    compare: Option<(&'static Config, &'static Config)>,
+    boots: u32,
+    smp: u32,
+}
+
+/// An image configuration by name, or a usage error.
+fn image_config(name: &str) -> std::result::Result<&'static Config, Error> {
+    config::config(name)
+        .filter(|c| c.image)
+        .ok_or_else(|| Error::Usage(format!("unknown image config `{name}`")))
+}
+
+/// A count of at least 1 given to `flag`, or a usage error.
+fn count_arg(flag: &str, text: &str) -> std::result::Result<u32, Error> {
+    text.parse::<u32>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| Error::Usage(format!("bad {flag} `{text}`")))
+}
+
+/// Parses `bench` arguments: an arch or `all` (default), `--config` (default production) or
+/// `--compare BASE,OTHER` with `--boots N` (default 5), and `--smp` (default 2).
+fn parse_bench(args: &[String]) -> std::result::Result<BenchArgs, Error> {
     let mut arches: Option<Vec<&'static Arch>> = None;
-    let mut config = config::config("production").expect("production is a configuration");
-    let mut smp = 2;
+    let mut b = BenchArgs {
+        arches: Vec::new(),
+        config: config::config("production").expect("production is a configuration"),
+        compare: None,
+        boots: 5,
+        smp: 2,
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        match a.as_str() {
-            "--config" => {
-                let name = it
-                    .next()
-                    .ok_or_else(|| Error::Usage("--config needs a value".into()))?;
-                config = config::config(name)
-                    .filter(|c| c.image)
-                    .ok_or_else(|| Error::Usage(format!("unknown image config `{name}`")))?;
+        let flag = a.as_str();
+        if flag.starts_with("--") && ["--config", "--compare", "--boots", "--smp"].contains(&flag) {
+            let value = it
+                .next()
+                .ok_or_else(|| Error::Usage(format!("{flag} needs a value")))?;
+            match flag {
+                "--config" => b.config = image_config(value)?,
+                "--compare" => {
+                    let (base, other) = value.split_once(',').ok_or_else(|| {
+                        Error::Usage(format!("--compare wants BASE,OTHER, not `{value}`"))
+                    })?;
+                    b.compare = Some((image_config(base)?, image_config(other)?));
+                }
+                "--boots" => b.boots = count_arg(flag, value)?,
+                _ => b.smp = count_arg(flag, value)?,
             }
-            "--smp" => {
-                let n = it
-                    .next()
-                    .ok_or_else(|| Error::Usage("--smp needs a value".into()))?;
-                smp = n
-                    .parse()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| Error::Usage(format!("bad --smp `{n}`")))?;
-            }
-            flag if flag.starts_with('-') => {
-                return Err(Error::Usage(format!("unknown option `{flag}`")))
-            }
+            continue;
+        }
+        match flag {
+            f if f.starts_with('-') => return Err(Error::Usage(format!("unknown option `{f}`"))),
             "all" if arches.is_none() => {
                 arches = Some(ARCHES.iter().filter(|a| a.has_image()).collect())
             }
@@ -356,8 +390,8 @@ fn parse_bench(
             extra => return Err(Error::Usage(format!("unexpected argument `{extra}`"))),
         }
     }
-    let arches = arches.unwrap_or_else(|| ARCHES.iter().filter(|a| a.has_image()).collect());
-    Ok((arches, config, smp))
+    b.arches = arches.unwrap_or_else(|| ARCHES.iter().filter(|a| a.has_image()).collect());
+    Ok(b)
 }
 
 /// Parses `asm-audit` arguments: an optional arch (default x86_64) and `--verbose`.
@@ -475,10 +509,10 @@ fn test_steps() -> Vec<Step> {
     steps.push(Step {
         name: "cargo xtask bench all".into(),
         run: Box::new(|| {
-            let (arches, config, smp) = parse_bench(&[]).map_err(|e| match e {
+            let b = parse_bench(&[]).map_err(|e| match e {
                 Error::Usage(m) | Error::Failed(m) => m,
             })?;
-            bench::run(&arches, config, smp)
+            bench::run(&b.arches, b.config, b.smp)
         }),
     });
     steps
@@ -619,14 +653,25 @@ mod tests {
 
     #[test]
     fn bench_args() {
-        let (arches, config, smp) = parse_bench(&args("")).unwrap();
+        let b = parse_bench(&args("")).unwrap();
         assert_eq!(
-            arches.len(),
+            b.arches.len(),
             ARCHES.iter().filter(|a| a.has_image()).count()
         );
-        assert_eq!((config.name, smp), ("production", 2));
-        let (arches, config, smp) = parse_bench(&args("s390x --config debug --smp 4")).unwrap();
-        assert_eq!((arches[0].name, config.name, smp), ("s390x", "debug", 4));
+        assert_eq!(
+            (b.config.name, b.smp, b.compare.is_none()),
+            ("production", 2, true)
+        );
+        let b = parse_bench(&args("s390x --config debug --smp 4")).unwrap();
+        assert_eq!(
+            (b.arches[0].name, b.config.name, b.smp),
+            ("s390x", "debug", 4)
+        );
+        let b = parse_bench(&args("x86_64 --compare production,debug --boots 3")).unwrap();
+        let (base, other) = b.compare.unwrap();
+        assert_eq!((base.name, other.name, b.boots), ("production", "debug", 3));
+        assert!(parse_bench(&args("--compare debug")).is_err());
+        assert!(parse_bench(&args("--boots 0")).is_err());
         assert!(parse_bench(&args("s390x x86_64")).is_err());
         assert!(parse_bench(&args("--config full")).is_err());
         assert!(parse_bench(&args("--smp 0")).is_err());

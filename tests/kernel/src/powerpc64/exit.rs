@@ -2,7 +2,7 @@
 //! failure (a guest panic: status 1 with `-action panic=exit-failure`).
 
 use super::layout::virt_to_phys;
-use super::{cpu, rtas};
+use super::{cpu, paca, rtas, Ppc64};
 
 static FAIL_MESSAGE: &[u8] = b"mightfault: tests failed\0";
 
@@ -12,6 +12,11 @@ static FAIL_MESSAGE: &[u8] = b"mightfault: tests failed\0";
 /// Never returns; any context (the other cpus stop with the machine).
 pub fn exit(success: bool) -> ! {
     cpu::disable_irqs();
+    // The irqs-off flag follows the raw mask, as everywhere else; only once a task runs
+    // here (a panic at boot exits before this cpu has one, and has no word to keep).
+    if paca::has_current() {
+        mightfault_core::trace_hardirqs_off::<Ppc64>();
+    }
     if success {
         rtas::call(rtas::RTAS_POWER_OFF, &[0, 0], 1);
     } else {

@@ -131,6 +131,17 @@ pub fn current() -> &'static Task {
     unsafe { &*(r13::read_usize::<CURRENT>() as *const Task) }
 }
 
+/// Whether this cpu has a current task yet (the scheduler installs the idle task at bring-up;
+/// until then [`current`] must not be called).
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn has_current() -> bool {
+    // SAFETY: as in current(); the pointer is only compared, not followed.
+    unsafe { r13::read_usize::<CURRENT>() != 0 }
+}
+
 /// The running cpu's area.
 ///
 /// # Context

@@ -1,8 +1,11 @@
 //! The powerpc64 half of the portable scheduler (`crate::sched`): the current-task pointer in
 //! the PACA, the stack switch of `context.rs`, XICS IPIs, H_CEDE and the decrementer tick.
-//! Every switch checks that user access is blocked (KUAP).
+//! Every switch checks that user access is blocked (KUAP) and, with debug-atomic-sleep, that
+//! the irqs-off flag of the may-not-sleep word agrees with MSR\[EE\] on both sides of the
+//! switch.
 
 use mightfault_arch::powerpc64::kuap::{self, AMR_BLOCKED};
+use mightfault_core::irqs_off_flag_in_sync;
 
 use super::{context, cpu, exit, paca, xics, Ppc64};
 use crate::sched::{SchedHooks, Task};
@@ -40,8 +43,17 @@ unsafe impl SchedHooks for Ppc64 {
             amr == AMR_BLOCKED,
             "user access open across a task switch (AMR {amr:#x})"
         );
+        // The irqs-off flag (in the task's word, so it leaves with the task) must say
+        // "masked" here, where the scheduler masked MSR[EE]: one that disagrees was left
+        // stale by a raw mask or unmask somewhere, and every might_sleep() on that task
+        // would decide wrongly. Checked for the task leaving and again for the task that
+        // resumes here (it returns through this call, possibly on another cpu); a new
+        // task enters through the trampoline instead and unmasks in `task_entry`.
+        // Compiles to nothing without debug-atomic-sleep.
+        check_irqs_off_flag("leaving");
         // SAFETY: the caller's contract is the hook's.
-        unsafe { context::switch_stacks(save_sp, next_sp) }
+        unsafe { context::switch_stacks(save_sp, next_sp) };
+        check_irqs_off_flag("resuming");
     }
 
     unsafe fn initial_stack(stack_top: usize, entry: extern "C" fn() -> !) -> usize {
@@ -83,4 +95,28 @@ unsafe impl SchedHooks for Ppc64 {
     fn exit(success: bool) -> ! {
         exit::exit(success)
     }
+}
+
+/// Ends the run when the current task's irqs-off flag disagrees with MSR\[EE\] at a task
+/// switch (`side` says which task: the one leaving or the one resuming).
+///
+/// # Context
+/// Never sleeps; the task switch, interrupts masked.
+#[inline(always)]
+fn check_irqs_off_flag(side: &str) {
+    if !irqs_off_flag_in_sync::<Ppc64>() {
+        flag_out_of_sync(side);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn flag_out_of_sync(side: &str) -> ! {
+    panic!(
+        "irqs-off flag out of sync with MSR[EE] at a task switch ({side}: word {:#010x}, \
+         MSR {:#x}, pid {})",
+        mightfault_core::may_not_sleep_word::<Ppc64>(),
+        cpu::read_msr(),
+        paca::current().context().pid(),
+    )
 }

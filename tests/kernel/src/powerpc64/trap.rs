@@ -7,10 +7,18 @@
 //! r11 and r12 in the PACA (r13 is always this cpu's PACA; real mode ignores its top address
 //! bits) and `rfid`s to `mf_ppc_vec_virt` at its 0xc000... address with the kernel MSR
 //! (translation as the kernel uses it, FP on, interrupts off, MSR\[RI\] still clear). There the
-//! full register state is saved in a [`TrapFrame`] on the interrupted stack (below the ELFv2
-//! 288-byte protected zone); only then is MSR\[RI\] set, since from there on a nested
-//! exception can no longer overwrite state that exists nowhere else (the PACA scratch slots,
-//! SPRG2/3), and `mf_ppc_trap` dispatches.
+//! full register state is saved in a [`TrapFrame`] on the interrupted stack, below the ELFv2
+//! 288-byte protected zone (the red zone, which the kernel's own code uses: the first store
+//! of the entry is already below it); only then is MSR\[RI\] set, since from there on a
+//! nested exception can no longer overwrite state that exists nowhere else (the PACA scratch
+//! slots, SPRG2/3), and `mf_ppc_trap` dispatches.
+//!
+//! The irqs-off flag of the may-not-sleep word (`mightfault_core::irq_tracking`): the cpu
+//! clears MSR\[EE\] when it takes any exception, so `mf_ppc_trap` first calls
+//! `hardirqs_off_on_entry` with SRR1\[EE\] of the interrupted code, and last, on the task that
+//! returns through the frame (after any preemption switch), masks through core's wrapper and
+//! calls `hardirqs_restore_on_exit` with the same SRR1\[EE\]. The paths that never return (the
+//! oops, the exit) mask through core's wrappers themselves.
 //!
 //! The handler may switch tasks: a fault handler that sleeps for a page-in, and the return
 //! from an asynchronous interrupt (decrementer, external) that preempts the interrupted task
@@ -71,7 +79,13 @@ pub struct TrapFrame {
     pub amr: u64,
 }
 
-/// Bytes below the interrupted r1 that the ELFv2 ABI lets leaf code use without a frame.
+/// Bytes below the interrupted r1 that the ELFv2 ABI lets code use without a frame (its
+/// "protected zone", the red zone): LLVM's powerpc64 red zone and Linux's
+/// `KERNEL_REDZONE_SIZE`. The kernel target keeps it (`disable-redzone` is false in
+/// ci/targets/powerpc64-mightfault-none.json), so the interrupted code may hold live data there
+/// (a leaf function's locals and saved registers, with no `stdu` frame): the entry builds its
+/// frame below it, as Linux's `STACK_INT_FRAME_SIZE` includes it, and so does every nested
+/// entry, from whatever r1 it interrupted.
 const PROTECTED_ZONE: usize = 288;
 /// The ELFv2 minimal frame header the handler's callees may write into.
 const FRAME_HEADER: usize = 32;
@@ -276,10 +290,15 @@ pub unsafe fn install_vectors() {
 /// fault handler may sleep, an interrupt return may preempt).
 #[no_mangle]
 extern "C" fn mf_ppc_trap(frame: &mut TrapFrame) {
+    // SRR1[EE]: whether the interrupted code ran with interrupts on. The cpu cleared MSR[EE]
+    // when it took the exception, behind the API's back: record that in the irqs-off flag of
+    // the may-not-sleep word before any handler code can test the word (every vector, the
+    // synchronous ones too: a fault handler's might_sleep must see the masked state).
+    let interrupted_irqs_enabled = frame.msr & MSR_EE != 0;
+    mightfault_core::hardirqs_off_on_entry::<Ppc64>(interrupted_irqs_enabled);
     if frame.msr & MSR_RI == 0 {
         oops(frame, "unrecoverable exception (MSR[RI] clear)", None);
     }
-    let interrupted_irqs_enabled = frame.msr & MSR_EE != 0;
     match frame.trap {
         0x300 | 0x380 => fault::data_fault(frame),
         0x500 => {
@@ -299,7 +318,14 @@ extern "C" fn mf_ppc_trap(frame: &mut TrapFrame) {
         }
         _ => oops(frame, vector_name(frame.trap), None),
     }
-    cpu::disable_irqs();
+    // Masked for the exit (a handler may have returned with interrupts on), through core's
+    // wrapper so that the flag says so too. Then, on the task the exit returns to (which is
+    // not the one that entered when `irq_return` preempted it: each task leaves through its
+    // own frame), the flag as `rfid` will leave the interrupted code: SRR1[EE] from the
+    // frame. Clearing it here, before EE is set again by `rfid`, is the order
+    // `trace_hardirqs_on()` asks for.
+    mightfault_core::local_irq_disable::<Ppc64>();
+    mightfault_core::hardirqs_restore_on_exit::<Ppc64>(interrupted_irqs_enabled);
 }
 
 /// Decrementer interrupts each cpu still takes for [`interrupt_round_trip_ns`] instead of
@@ -338,21 +364,19 @@ fn absorb_benchmark_decrementer() {
 /// the caller's state). `n` must be at least 1.
 pub fn interrupt_round_trip_ns(n: u32) -> u64 {
     assert!(n > 0, "no interrupt to measure");
-    let was_enabled = !cpu::irqs_disabled();
-    cpu::disable_irqs();
+    // Core's wrappers, not the raw MSR[EE] functions: the irqs-off flag follows.
+    let flags = mightfault_core::local_irq_save::<Ppc64>();
     let left = &BENCH_LEFT[paca::cpu_id() as usize];
     left.store(n, Ordering::Relaxed);
     let start = cpu::read_tb();
     cpu::fire_decrementer();
-    // SAFETY: the cpu is up (task context); the n interrupts are taken right here.
-    unsafe { cpu::enable_irqs() };
+    // The n interrupts are taken right here.
+    mightfault_core::local_irq_enable::<Ppc64>();
     while left.load(Ordering::Relaxed) != 0 {
         core::hint::spin_loop();
     }
     let ticks = cpu::read_tb() - start;
-    if !was_enabled {
-        cpu::disable_irqs();
-    }
+    mightfault_core::local_irq_restore::<Ppc64>(flags);
     ticks * 125 / 64
 }
 
