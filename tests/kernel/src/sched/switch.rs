@@ -27,6 +27,13 @@ pub(super) fn this_cpu<H: SchedHooks>() -> usize {
 /// Dead. A task still Running had its sleep cancelled by an early wake-up and keeps the cpu.
 pub(super) fn schedule<H: SchedHooks>() {
     debug_assert!(H::irqs_disabled());
+    // The may-not-sleep word's irqs-off flag must agree with the cpu here, on every switch of
+    // every suite: a mask or unmask behind mightfault's back shows up as a panic, not as a
+    // report that should have been printed and was not.
+    assert!(
+        mightfault_core::irq_tracking::irqs_off_flag_in_sync::<H>(),
+        "the irqs-off flag of the may-not-sleep word disagrees with the cpu at a task switch"
+    );
     let prev = current_task::<H>();
     let cpu = this_cpu::<H>();
     let idle = &IDLE[cpu];
