@@ -28,6 +28,16 @@ pub trait PreemptCountStore {
     /// # Context
     /// Never sleeps; any context on this cpu (task, interrupt, fault handler).
     fn count() -> u32;
+    /// Whether [`PreemptCountStore::count`] is not zero: the test of might_sleep() and
+    /// might_fault(). A store that can test its word in memory without loading it first (x86_64:
+    /// one `test` of the gs-relative word) overrides it.
+    ///
+    /// # Context
+    /// Never sleeps; any context on this cpu.
+    #[inline(always)]
+    fn count_nonzero() -> bool {
+        Self::count() != 0
+    }
     /// Adds `val` to the count (one instruction where the hardware allows).
     ///
     /// # Context

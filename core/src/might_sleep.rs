@@ -33,7 +33,7 @@ pub fn might_fault<A: Arch>() {
     // The fast test first: a zero word means sleeping is allowed, whatever the pagefault
     // counter says. Only a non-zero word looks further (out of line).
     #[cfg(feature = "debug-atomic-sleep")]
-    if may_not_sleep_word::<A>() != 0 {
+    if A::PreemptCount::count_nonzero() {
         might_fault_slow::<A>(Location::caller());
     }
 }
@@ -99,7 +99,7 @@ pub fn cant_sleep<A: Arch>() {
 #[cfg(feature = "debug-atomic-sleep")]
 #[inline(always)]
 fn check_sleep_allowed<A: Arch>(at: &'static Location<'static>) {
-    if may_not_sleep_word::<A>() != 0 {
+    if A::PreemptCount::count_nonzero() {
         might_sleep_slow::<A>(at);
     }
 }

@@ -1,7 +1,12 @@
 //! Interrupt masking on x86_64: RFLAGS.IF through `pushfq`, `cli`, `sti` and `popfq`.
 //!
 //! What a kernel's `Arch::irqs_disabled`, `local_irq_save`, `local_irq_restore`,
-//! `local_irq_enable` and `local_irq_disable` are made of.
+//! `irqs_disabled_flags`, `local_irq_enable` and `local_irq_disable` are made of. Kernel code
+//! masks through `mightfault_core`'s `local_irq_*` wrappers, which also keep the irqs-off flag
+//! of the may-not-sleep word (debug-atomic-sleep); code that uses these functions directly
+//! (an idle `sti; hlt`, a measured `sti; nop; cli` window) calls
+//! `mightfault_core::trace_hardirqs_off` after masking and `trace_hardirqs_on` before
+//! unmasking.
 
 use core::arch::asm;
 

@@ -125,6 +125,11 @@ impl<L: PreemptCountOffset> PreemptCountStore for GsPreemptCount<L> {
     const KEPT_PER_CPU: bool = true;
 
     #[inline(always)]
+    fn count_nonzero() -> bool {
+        Self::test_count()
+    }
+
+    #[inline(always)]
     fn count() -> u32 {
         Self::raw() & !PREEMPT_NEED_RESCHED
     }

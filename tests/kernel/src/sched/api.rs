@@ -45,9 +45,9 @@ pub fn idle_loop<H: SchedHooks>() -> ! {
         CPUS[cpu].idle.store(true, Ordering::SeqCst);
         if CPUS[cpu].queue.lock().is_empty() {
             rcu_idle_enter::<H>();
+            mightfault_core::trace_hardirqs_on::<H>();
             // SAFETY: the cpu is fully up; the hook cannot miss an IPI that arrives after the
             // check above.
-            mightfault_core::trace_hardirqs_on::<H>();
             unsafe { H::enable_irqs_and_wait() };
             H::disable_irqs();
             mightfault_core::trace_hardirqs_off::<H>();

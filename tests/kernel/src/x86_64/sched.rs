@@ -34,10 +34,8 @@ unsafe impl SchedHooks for X86 {
     }
 
     unsafe fn switch_stacks(save_sp: *mut usize, next_sp: usize) {
-        check_irqs_off_flag("switching away");
         // SAFETY: the caller's contract is context::switch's.
         unsafe { context::switch(save_sp, next_sp) }
-        check_irqs_off_flag("switched back");
     }
 
     unsafe fn initial_stack(stack_top: usize, entry: extern "C" fn() -> !) -> usize {
@@ -70,27 +68,4 @@ unsafe impl SchedHooks for X86 {
     fn exit(success: bool) -> ! {
         exit(success)
     }
-}
-
-/// The debug configuration's proof that the irqs-off flag of the per-cpu may-not-sleep word is
-/// exact: both sides of every task switch run with interrupts masked, so the flag must be set
-/// on the cpu that switches, before the switch (the task leaving) and after it (the task
-/// resuming, maybe on another cpu). A mismatch means some path masked or unmasked interrupts
-/// behind core's wrappers; the run fails with a panic naming the side. Without
-/// debug-atomic-sleep `irqs_off_flag_in_sync` is always true and this compiles to nothing.
-#[inline(always)]
-fn check_irqs_off_flag(side: &str) {
-    if !mightfault_core::irq_tracking::irqs_off_flag_in_sync::<X86>() {
-        irqs_off_flag_out_of_sync(side);
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn irqs_off_flag_out_of_sync(side: &str) -> ! {
-    panic!(
-        "x86_64: irqs-off flag out of sync at a task switch ({side}): word {:#010x}, RFLAGS {:#x}",
-        percpu::raw_preempt_count(),
-        cpu::rflags()
-    )
 }
