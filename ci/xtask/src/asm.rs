@@ -225,32 +225,52 @@ fn flow(text: &str, x86: bool, s390x: bool) -> Flow {
     }
 }
 
+/// Mnemonics of the user access itself: a user-access probe's success path passes one (the
+/// access, not the early -EFAULT return of a refused address).
+const USER_ACCESS_MNEMONICS: [&str; 4] = ["stac", "mvcos", "mtamr", "mtspr"];
+
+/// Whether `probe` is a user access whose success path must pass the access.
+pub fn is_user_access_probe(probe: &str) -> bool {
+    probe.contains("get_user")
+}
+
 /// The success path of a probe: the fewest instructions executed from its entry to a return
 /// of its own (the fast path with no report, no fault, no reschedule), following branches
-/// inside the function; a jump out of it (a tail call) is not a return. `None` when no return
+/// inside the function; a jump out of it (a tail call) is not a return. With `through_access`
+/// the path must pass the user access ([`USER_ACCESS_MNEMONICS`]). `None` when no such return
 /// is reachable.
-pub fn success_path(body: &[Insn], x86: bool, s390x: bool) -> Option<usize> {
+pub fn success_path(body: &[Insn], x86: bool, s390x: bool, through_access: bool) -> Option<usize> {
     use std::collections::VecDeque;
     let index: HashMap<u64, usize> = body
         .iter()
         .enumerate()
         .map(|(i, insn)| (insn.addr, i))
         .collect();
-    let mut steps = vec![usize::MAX; body.len()];
+    let is_access = |i: usize| {
+        let mnemonic = body[i].text.split_whitespace().next().unwrap_or("");
+        USER_ACCESS_MNEMONICS.contains(&mnemonic)
+    };
+    // State: (instruction, whether the access was passed); steps to reach it.
+    let mut steps = vec![[usize::MAX; 2]; body.len()];
     let mut queue = VecDeque::new();
     if !body.is_empty() {
-        steps[0] = 1;
-        queue.push_back(0);
+        let passed = usize::from(is_access(0));
+        steps[0][passed] = 1;
+        queue.push_back((0, passed));
     }
     let mut best: Option<usize> = None;
-    while let Some(at) = queue.pop_front() {
-        let here = steps[at];
+    while let Some((at, passed)) = queue.pop_front() {
+        let here = steps[at][passed];
+        let done = !through_access || passed == 1;
         let mut next = Vec::new();
         match flow(&body[at].text, x86, s390x) {
             Flow::Next => next.push(at + 1),
-            Flow::Return => best = Some(best.map_or(here, |b| b.min(here))),
+            Flow::Return if done => best = Some(best.map_or(here, |b| b.min(here))),
+            Flow::Return => {}
             Flow::MaybeReturn => {
-                best = Some(best.map_or(here, |b| b.min(here)));
+                if done {
+                    best = Some(best.map_or(here, |b| b.min(here)));
+                }
                 next.push(at + 1);
             }
             Flow::Jump(target) => next.extend(target.and_then(|t| index.get(&t).copied())),
@@ -260,9 +280,13 @@ pub fn success_path(body: &[Insn], x86: bool, s390x: bool) -> Option<usize> {
             }
         }
         for n in next {
-            if n < body.len() && steps[n] == usize::MAX {
-                steps[n] = here + 1;
-                queue.push_back(n);
+            if n >= body.len() {
+                continue;
+            }
+            let passed_n = passed.max(usize::from(is_access(n)));
+            if steps[n][passed_n] == usize::MAX {
+                steps[n][passed_n] = here + 1;
+                queue.push_back((n, passed_n));
             }
         }
     }
@@ -327,7 +351,7 @@ pub fn run(arch: &'static Arch, verbose: bool) -> Result {
     println!(
         "Instruction counts of the audit probes ({}, release, {}); the success path is the \
          fewest instructions from the entry to a return of the probe's own (no report, no \
-         fault, no reschedule):",
+         fault, no reschedule; for get_user, through the access):",
         arch.name, dis.program
     );
     println!();
@@ -348,8 +372,13 @@ pub fn run(arch: &'static Arch, verbose: bool) -> Result {
                     missing.push(format!("{probe} ({})", config.name));
                 }
                 Probe::Found { size, body } => {
-                    let path = success_path(body, arch.is_x86(), arch.name == "s390x")
-                        .map_or("-".to_string(), |n| n.to_string());
+                    let path = success_path(
+                        body,
+                        arch.is_x86(),
+                        arch.name == "s390x",
+                        is_user_access_probe(probe),
+                    )
+                    .map_or("-".to_string(), |n| n.to_string());
                     row += &format!(" {} | {path} | {size} |", body.len())
                 }
             }
@@ -452,14 +481,14 @@ Disassembly of section .text:
             (0x21, "callq 0x100 <cold>"),
             (0x26, "retq"),
         ]);
-        assert_eq!(success_path(&x86, true, false), Some(4));
+        assert_eq!(success_path(&x86, true, false, false), Some(4));
         // A tail call out of the function is not a return.
         let tail = insns(&[
             (0x10, "testl %eax, %eax"),
             (0x12, "jne 0x200 <other>"),
             (0x14, "jmp 0x300 <x>"),
         ]);
-        assert_eq!(success_path(&tail, true, false), None);
+        assert_eq!(success_path(&tail, true, false, false), None);
         // powerpc64: a conditional return ends the path where it is.
         let ppc = insns(&[
             (0x0, "ld 3, 16(13)"),
@@ -468,7 +497,7 @@ Disassembly of section .text:
             (0xc, "beqlr 0"),
             (0x10, "b 0x400 <cold>"),
         ]);
-        assert_eq!(success_path(&ppc, false, false), Some(4));
+        assert_eq!(success_path(&ppc, false, false, false), Some(4));
         // s390x: a branch around the cold part to `br %r14`.
         let s390 = insns(&[
             (0x0, "lg %r1, 1152"),
@@ -477,7 +506,21 @@ Disassembly of section .text:
             (0x10, "br %r14"),
             (0x12, "jg 0x500"),
         ]);
-        assert_eq!(success_path(&s390, false, true), Some(4));
+        assert_eq!(success_path(&s390, false, true, false), Some(4));
+        // A user-access probe: the refused address returns early, the success path goes
+        // through the access.
+        let get = insns(&[
+            (0x0, "clgfi %r2, 2147483640"),
+            (0x6, "jh 0x20"),
+            (0xa, "la %r1, 160(%r15)"),
+            (0xe, "mvcos 0(%r1), 0(%r2), %r3"),
+            (0x14, "lg %r2, 160(%r15)"),
+            (0x1a, "br %r14"),
+            (0x20, "lghi %r2, 0"),
+            (0x24, "br %r14"),
+        ]);
+        assert_eq!(success_path(&get, false, true, false), Some(4));
+        assert_eq!(success_path(&get, false, true, true), Some(6));
     }
 
     #[test]

@@ -14,7 +14,10 @@
 //!   and decides it, and translation and protection exceptions inside a user access are
 //!   resolved (this kernel's user-area page-in) or fixed up through the exception table
 //!   ([`fault`]);
-//! - interrupt masking is the library's PSW system-mask block (re-exported by [`cpu`]);
+//! - interrupt masking is the library's PSW system-mask block (re-exported by [`cpu`]), used
+//!   through core's `local_irq_*` wrappers; with debug-atomic-sleep the irqs-off flag of the
+//!   may-not-sleep word (in the task, with the count) follows every interruption through the
+//!   dispatch's entry and exit hooks ([`trap`]) and every switch ([`sched`]);
 //! - user accessors are the library's (`impl_raw_user_access!`): MVCOS with the user operand in
 //!   the secondary space (up to 4 KiB per instruction for copies), and `cs` under `sacf` for
 //!   futexes, each with a relative exception-table entry; CR0's secondary-space control is on;

@@ -4,11 +4,12 @@
 //!
 //! The preempt count lives in the task (core's `TaskPreemptCount`), as Linux keeps it in
 //! `thread_info` here, so it moves with a task that migrates. So does the may-not-sleep word
-//! it is part of with debug-atomic-sleep, irqs-off flag included: every switch happens with
-//! interrupts masked, so the task that leaves must have the flag set, and the task that comes
-//! back finds it still set. The switch checks both and ends the run if either is wrong (the
-//! irq tracking missed a mask change somewhere). A task that has never run starts with a zero
-//! word, so its flag is set as it is made current: it first runs masked (`task_entry`).
+//! it is part of with debug-atomic-sleep, irqs-off flag included. Every switch happens with
+//! interrupts masked: the portable `schedule()` asserts that the leaving task's flag says so,
+//! and this half checks, as the task comes back out of the stack switch on whichever cpu, that
+//! its word still does (nothing here may unmask or rewrite it on the way). A task that has
+//! never run starts with a zero word, so its flag is set as it is made current: it first runs
+//! masked (`task_entry`), as every other task resumes.
 
 use mightfault_core::irq_tracking::irqs_off_flag_in_sync;
 use mightfault_core::preempt_count::IRQS_OFF_FLAG;
@@ -50,20 +51,16 @@ unsafe impl SchedHooks for S390 {
     }
 
     unsafe fn set_current(task: &'static Task) {
-        // The task leaving: its word goes with it, flag and all.
-        check_irqs_off_flag("switching away");
         // SAFETY: the caller's contract (interrupts masked, task about to run here).
         unsafe { lc::write_u64(lc::CURRENT, task as *const Task as u64) }
-        // The task coming: a resumed one has the flag already (checked when it left, and
-        // nothing writes a task's word while it is off every cpu); a new one gets it here.
-        mightfault_core::trace_hardirqs_off::<S390>();
+        // The word is now `task`'s; the shared schedule() sets a new task's irqs-off flag.
     }
 
     unsafe fn switch_stacks(save_sp: *mut usize, next_sp: usize) {
         // SAFETY: the caller's contract is the switch's.
         unsafe { mf_s390_switch(save_sp, next_sp) }
         // Back as the task that called us, on whichever cpu switched to it.
-        check_irqs_off_flag("switching back");
+        check_irqs_off_flag_on_resume();
     }
 
     unsafe fn initial_stack(stack_top: usize, entry: extern "C" fn() -> !) -> usize {
@@ -114,28 +111,28 @@ unsafe impl SchedHooks for S390 {
     }
 }
 
-/// Ends the run when the current task's irqs-off flag disagrees with the cpu: the one word
-/// might_sleep() tests would then let a sleep through with interrupts masked, or report one
-/// that is allowed. Compiles to nothing without debug-atomic-sleep.
+/// Ends the run when the resumed task's irqs-off flag disagrees with the cpu: the one word
+/// might_sleep() tests would then let a sleep through with interrupts masked, or send every
+/// check to the slow path. Compiles to nothing without debug-atomic-sleep.
 ///
 /// # Context
-/// Never sleeps; the switch, interrupts masked.
+/// Never sleeps; the end of the stack switch, interrupts masked.
 #[inline(always)]
-fn check_irqs_off_flag(at: &str) {
+fn check_irqs_off_flag_on_resume() {
     if !irqs_off_flag_in_sync::<S390>() {
-        irqs_off_flag_out_of_sync(at);
+        irqs_off_flag_out_of_sync();
     }
 }
 
 #[cold]
 #[inline(never)]
-fn irqs_off_flag_out_of_sync(at: &str) -> ! {
+fn irqs_off_flag_out_of_sync() -> ! {
     let task = <S390 as SchedHooks>::current().context();
     let word = may_not_sleep_word::<S390>();
     kprint!(
         S390,
-        "BUG: irqs-off flag out of sync {}: {}/{} word {:#010x} (flag {}), irqs_disabled() {}\n",
-        at,
+        "BUG: irqs-off flag out of sync on resume from a switch: {}/{} word {:#010x} (flag {}), \
+         irqs_disabled() {}\n",
         task.name(),
         task.pid(),
         word,

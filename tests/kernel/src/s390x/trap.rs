@@ -80,7 +80,9 @@ extern "C" fn mf_s390_trap(frame: &mut TrapFrame) {
     // handler changes the frame's mask bits (the external one clears only the wait bit).
     let interrupted_irqs_on = frame.psw_mask & PSW_EXT != 0;
     // The word is the current task's, so there is none to keep before this cpu has one (an
-    // interruption that early is a fatal one anyway; vectors::install zeroes CURRENT).
+    // interruption that early is a fatal one anyway; vectors::install zeroes CURRENT). A null
+    // current would not fault here: it is the lowcore at address 0, which the flag's update
+    // would write into.
     let tracked = lowcore::current() != 0;
     if tracked {
         hardirqs_off_on_entry::<S390>(interrupted_irqs_on);

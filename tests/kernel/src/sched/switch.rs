@@ -73,10 +73,12 @@ pub(super) fn schedule<H: SchedHooks>() {
     CPUS[cpu].prev.set(prev);
     // SAFETY: interrupts are masked; next is not running anywhere (on_cpu was clear), and its
     // saved stack pointer came from its last switch or from spawn. prev's save slot is static.
-    unsafe {
-        H::set_current(next);
-        H::switch_stacks(prev.saved_sp.get(), *next.saved_sp.get());
-    }
+    unsafe { H::set_current(next) };
+    // Where the word is the task's, a task that never ran has its irqs-off flag clear, yet it
+    // first runs masked (to task_entry's unmask): say so. For a resumed task it is already set.
+    mightfault_core::trace_hardirqs_off::<H>();
+    // SAFETY: as above; `next` is now this cpu's current task.
+    unsafe { H::switch_stacks(prev.saved_sp.get(), *next.saved_sp.get()) };
     // Running as `prev` again, possibly on another cpu: re-read everything per-cpu.
     finish_switch::<H>();
 }
