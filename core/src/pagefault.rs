@@ -34,16 +34,14 @@ use crate::preempt::in_atomic;
 #[track_caller]
 pub fn pagefault_disable<A: Arch>() {
     let counter = A::current_task().pagefault_disabled_cell();
+    let raised = counter.get().wrapping_add(1);
+    counter.set(raised);
+    // The overflow check tests the result of the increment (one compare and branch on the
+    // success path); the report and the undo are out of line.
     #[cfg(feature = "debug-preempt")]
-    if counter.get() == u32::MAX {
-        crate::warn::debug_locks_warn::<A>(
-            "current->pagefault_disabled == UINT_MAX",
-            Location::caller(),
-        );
-        A::compiler_barrier();
-        return;
+    if raised == 0 {
+        pagefault_overflow::<A>(Location::caller());
     }
-    counter.set(counter.get().wrapping_add(1));
     // The barrier sits after the increment so that no access the caller makes under
     // pagefault_disable() is moved before the counter is raised.
     A::compiler_barrier();
@@ -60,12 +58,31 @@ pub fn pagefault_enable<A: Arch>() {
     // are not moved after the counter drops.
     A::compiler_barrier();
     let counter = A::current_task().pagefault_disabled_cell();
+    let before = counter.get();
+    counter.set(before.wrapping_sub(1));
     #[cfg(feature = "debug-preempt")]
-    if counter.get() == 0 {
-        crate::warn::debug_locks_warn::<A>("current->pagefault_disabled == 0", Location::caller());
-        return;
+    if before == 0 {
+        pagefault_underflow::<A>(Location::caller());
     }
-    counter.set(counter.get().wrapping_sub(1));
+}
+
+/// A pagefault_disable() past `u32::MAX`: undone (the counter stays at its maximum) and
+/// reported.
+#[cfg(feature = "debug-preempt")]
+#[cold]
+#[inline(never)]
+fn pagefault_overflow<A: Arch>(at: &'static Location<'static>) {
+    A::current_task().pagefault_disabled_cell().set(u32::MAX);
+    crate::warn::debug_locks_warn::<A>("current->pagefault_disabled == UINT_MAX", at);
+}
+
+/// A pagefault_enable() without a disable: undone (the counter stays at 0) and reported.
+#[cfg(feature = "debug-preempt")]
+#[cold]
+#[inline(never)]
+fn pagefault_underflow<A: Arch>(at: &'static Location<'static>) {
+    A::current_task().pagefault_disabled_cell().set(0);
+    crate::warn::debug_locks_warn::<A>("current->pagefault_disabled == 0", at);
 }
 
 /// Whether the current task disabled page faults: its counter is not zero.
