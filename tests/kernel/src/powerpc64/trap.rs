@@ -294,11 +294,16 @@ extern "C" fn mf_ppc_trap(frame: &mut TrapFrame) {
     // when it took the exception, behind the API's back: record that in the irqs-off flag of
     // the may-not-sleep word before any handler code can test the word (every vector, the
     // synchronous ones too: a fault handler's might_sleep must see the masked state).
+    // (An exception in the entry or exit path itself, MSR[RI] clear, is an oops, which masks
+    // through core's wrapper first thing: nothing of it returns.)
     let interrupted_irqs_enabled = frame.msr & MSR_EE != 0;
-    mightfault_core::hardirqs_off_on_entry::<Ppc64>(interrupted_irqs_enabled);
     if frame.msr & MSR_RI == 0 {
         oops(frame, "unrecoverable exception (MSR[RI] clear)", None);
     }
+    if !interrupted_irqs_enabled {
+        check_masked_code_flag(frame);
+    }
+    mightfault_core::hardirqs_off_on_entry::<Ppc64>(interrupted_irqs_enabled);
     match frame.trap {
         0x300 | 0x380 => fault::data_fault(frame),
         0x500 => {
@@ -326,6 +331,28 @@ extern "C" fn mf_ppc_trap(frame: &mut TrapFrame) {
     // `trace_hardirqs_on()` asks for.
     mightfault_core::local_irq_disable::<Ppc64>();
     mightfault_core::hardirqs_restore_on_exit::<Ppc64>(interrupted_irqs_enabled);
+}
+
+/// An exception taken with MSR\[EE\] clear (a fault or program check in masked code: no
+/// asynchronous interrupt gets in there) must find the interrupted code's irqs-off flag set,
+/// since the code masked interrupts through core's wrappers or traced a raw mask. A clear
+/// flag means a raw `mtmsrd` went untraced, and the handler's might_sleep() would miss the
+/// masked state: the run ends here, naming the place, instead of a report silently missing.
+/// (The other direction, a flag set while the interrupted code had interrupts on, is what
+/// `hardirqs_off_on_entry` warns about and repairs.) Without debug-atomic-sleep the test is
+/// constant true and compiles away.
+///
+/// # Context
+/// Exception entry, interrupts masked, before `hardirqs_off_on_entry`.
+#[inline(always)]
+fn check_masked_code_flag(frame: &TrapFrame) {
+    if !mightfault_core::irq_tracking::irqs_off_flag_in_sync::<Ppc64>() {
+        oops(
+            frame,
+            "irqs-off flag clear in code that ran with MSR[EE] clear (an untraced mask)",
+            None,
+        );
+    }
 }
 
 /// Decrementer interrupts each cpu still takes for [`interrupt_round_trip_ns`] instead of
