@@ -234,6 +234,13 @@ pub fn is_user_access_probe(probe: &str) -> bool {
     probe.contains("get_user")
 }
 
+/// Whether `body` opens with an ELFv2 global-entry TOC setup (`addis 2, 12, ..` then
+/// `addi 2, 2, ..`).
+fn elfv2_global_entry(body: &[Insn]) -> bool {
+    matches!(body, [first, second, ..]
+        if first.text.starts_with("addis 2, 12,") && second.text.starts_with("addi 2, 2,"))
+}
+
 /// The success path of a probe: the fewest instructions executed from its entry to a return
 /// of its own (the fast path with no report, no fault, no reschedule), following branches
 /// inside the function; a jump out of it (a tail call) is not a return. With `through_access`
@@ -253,10 +260,13 @@ pub fn success_path(body: &[Insn], x86: bool, s390x: bool, through_access: bool)
     // State: (instruction, whether the access was passed); steps to reach it.
     let mut steps = vec![[usize::MAX; 2]; body.len()];
     let mut queue = VecDeque::new();
-    if !body.is_empty() {
-        let passed = usize::from(is_access(0));
-        steps[0][passed] = 1;
-        queue.push_back((0, passed));
+    // An ELFv2 function that sets up its TOC pointer has a global entry (`addis 2,12,..;
+    // addi 2,2,..`) and, 8 bytes on, the local entry every direct call uses: start there.
+    let start = usize::from(elfv2_global_entry(body)) * 2;
+    if start < body.len() {
+        let passed = usize::from(is_access(start));
+        steps[start][passed] = 1;
+        queue.push_back((start, passed));
     }
     let mut best: Option<usize> = None;
     while let Some((at, passed)) = queue.pop_front() {
@@ -350,8 +360,8 @@ pub fn run(arch: &'static Arch, verbose: bool) -> Result {
     println!();
     println!(
         "Instruction counts of the audit probes ({}, release, {}); the success path is the \
-         fewest instructions from the entry to a return of the probe's own (no report, no \
-         fault, no reschedule; for get_user, through the access):",
+         fewest instructions from the entry (ELFv2: the local entry) to a return of the \
+         probe's own (no report, no fault, no reschedule; for get_user, through the access):",
         arch.name, dis.program
     );
     println!();
@@ -498,6 +508,17 @@ Disassembly of section .text:
             (0x10, "b 0x400 <cold>"),
         ]);
         assert_eq!(success_path(&ppc, false, false, false), Some(4));
+        // From the local entry of an ELFv2 function with a TOC setup.
+        let toc = insns(&[
+            (0x0, "addis 2, 12, 4"),
+            (0x4, "addi 2, 2, -1234"),
+            (0x8, "ld 3, 0(13)"),
+            (0xc, "lwz 3, 304(3)"),
+            (0x10, "cmplwi 3, 0"),
+            (0x14, "bclr 12, 2, 0"),
+            (0x18, "b 0x400 <cold>"),
+        ]);
+        assert_eq!(success_path(&toc, false, false, false), Some(4));
         // s390x: a branch around the cold part to `br %r14`.
         let s390 = insns(&[
             (0x0, "lg %r1, 1152"),
