@@ -1,7 +1,7 @@
 //! What happens after an interruption stub: the saved state, the dispatch by class, and the
 //! oops that ends the run on an interruption nobody handles.
 //!
-//! Every class enters through [`mf_s390_trap`], which keeps the irqs-off flag of the
+//! Every class enters through `mf_s390_trap`, which keeps the irqs-off flag of the
 //! may-not-sleep word (`mightfault_core::irq_tracking`) right around the handler: the new PSW
 //! masked interrupts behind the API's back, and the old PSW's external mask says what the
 //! interrupted code had and gets back when the stub loads it.
