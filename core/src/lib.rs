@@ -68,7 +68,8 @@ pub use irq::{
 };
 pub use irq_entry::{irq_enter, irq_exit, preemptible_on_irq_return};
 pub use irq_tracking::{
-    hardirqs_off_on_entry, hardirqs_restore_on_exit, trace_hardirqs_off, trace_hardirqs_on,
+    hardirqs_off_on_entry, hardirqs_restore_on_exit, irqs_off_flag_in_sync, trace_hardirqs_off,
+    trace_hardirqs_on,
 };
 pub use machine_state::MachineState;
 pub use might_sleep::{

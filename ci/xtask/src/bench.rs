@@ -264,13 +264,18 @@ pub fn comparison_table(base: &str, other: &str, boots: &[(Figures, Figures)]) -
         let diff = b as i64 - a as i64;
         let sign = if diff < 0 { "-" } else { "+" };
         let diff = diff.unsigned_abs();
+        // Below a nanosecond the base is a loop that compiled away: no ratio to speak of.
+        let ratio = if a < 1000 {
+            "-".to_string()
+        } else {
+            ratio(b, a)
+        };
         out += &format!(
-            "| {} | {} | {} | {sign}{} | {} |\n",
+            "| {} | {} | {} | {sign}{} | {ratio} |\n",
             figure.name,
             ns(a),
             ns(b),
             ns(diff),
-            ratio(b, a)
         );
     }
     out
