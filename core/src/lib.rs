@@ -73,7 +73,8 @@ pub use irq_tracking::{
 };
 pub use machine_state::MachineState;
 pub use might_sleep::{
-    cant_sleep, may_not_sleep_word, might_fault, might_sleep, sleeping_forbidden,
+    cant_sleep, may_not_sleep_word, might_fault, might_fault_at, might_fault_pending, might_sleep,
+    sleeping_forbidden,
 };
 pub use pagefault::{
     faulthandler_disabled, pagefault_disable, pagefault_disabled, pagefault_enable,

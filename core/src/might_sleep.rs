@@ -38,6 +38,36 @@ pub fn might_fault<A: Arch>() {
     }
 }
 
+/// [`might_fault`] in two halves, for an accessor that moves its whole slow path out of line
+/// (so that its fast path makes no call, and needs no frame to survive one): whether the fast
+/// test asks for the rest, [`might_fault_at`]. Always false without debug-atomic-sleep.
+///
+/// # Context
+/// Never sleeps; any context.
+#[inline(always)]
+pub fn might_fault_pending<A: Arch>() -> bool {
+    #[cfg(feature = "debug-atomic-sleep")]
+    {
+        A::PreemptCount::count_nonzero()
+    }
+    #[cfg(not(feature = "debug-atomic-sleep"))]
+    false
+}
+
+/// The second half of [`might_fault`] (see [`might_fault_pending`]), reporting at `at`: quiet
+/// with page faults disabled (and, with legacy-might-fault, in atomic context); otherwise the
+/// full decision and the report.
+///
+/// # Context
+/// Never sleeps itself; called where [`might_fault`] would be.
+#[inline]
+pub fn might_fault_at<A: Arch>(at: &'static core::panic::Location<'static>) {
+    #[cfg(feature = "debug-atomic-sleep")]
+    might_fault_slow::<A>(at);
+    #[cfg(not(feature = "debug-atomic-sleep"))]
+    let _ = at;
+}
+
 /// The rest of [`might_fault`] when the word is not zero: quiet with page faults disabled
 /// (and, with legacy-might-fault, in atomic context); otherwise the full decision.
 #[cfg(feature = "debug-atomic-sleep")]

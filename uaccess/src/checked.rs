@@ -10,7 +10,11 @@
 //! has one (`RawUserAccess::MASKS_USER_ADDRESS`, x86_64): an address outside user space
 //! becomes one whose access faults, and the fault is fixed up to -EFAULT like any other.
 
-use mightfault_core::{might_fault, Efault, RawUserAccess, UserScalar};
+use core::panic::Location;
+
+use mightfault_core::{
+    might_fault, might_fault_at, might_fault_pending, Efault, RawUserAccess, UserScalar,
+};
 
 use crate::access_ok::access_ok;
 
@@ -108,7 +112,37 @@ pub fn clear_user<A: RawUserAccess>(to: usize, n: usize) -> usize {
 #[inline(always)]
 #[track_caller]
 pub fn get_user<A: RawUserAccess, T: UserScalar>(value: &mut T, from: usize) -> Result<(), Efault> {
-    might_fault::<A>();
+    // might_fault() in two halves: the second goes out of line with the access itself, as a
+    // tail, so the fast path makes no call. The value comes back by value, so it need not
+    // live in memory across a call.
+    if might_fault_pending::<A>() {
+        let (result, read) = get_user_after_check::<A, T>(from, Location::caller());
+        *value = read;
+        return result;
+    }
+    get_user_access::<A, T>(value, from)
+}
+
+/// get_user() when the may-not-sleep word was not zero: the rest of might_fault(), then the
+/// access; returns the result and the value read (zero on failure).
+#[cold]
+#[inline(never)]
+fn get_user_after_check<A: RawUserAccess, T: UserScalar>(
+    from: usize,
+    at: &'static Location<'static>,
+) -> (Result<(), Efault>, T) {
+    might_fault_at::<A>(at);
+    let mut value = T::from_bits(0);
+    let result = get_user_access::<A, T>(&mut value, from);
+    (result, value)
+}
+
+/// get_user()'s range check (or address mask) and access.
+#[inline(always)]
+fn get_user_access<A: RawUserAccess, T: UserScalar>(
+    value: &mut T,
+    from: usize,
+) -> Result<(), Efault> {
     if A::MASKS_USER_ADDRESS {
         // SAFETY: a masked address is the user address itself or one whose access faults and
         // is fixed up; the backend zeroes `value` on failure.
