@@ -32,9 +32,8 @@ pub fn might_sleep<A: Arch>() {
 pub fn might_fault<A: Arch>() {
     // The fast test first: a zero word means sleeping is allowed, whatever the pagefault
     // counter says. Only a non-zero word looks further (out of line).
-    #[cfg(feature = "debug-atomic-sleep")]
-    if A::PreemptCount::count_nonzero() {
-        might_fault_slow::<A>(Location::caller());
+    if might_fault_pending::<A>() {
+        might_fault_at::<A>(core::panic::Location::caller());
     }
 }
 

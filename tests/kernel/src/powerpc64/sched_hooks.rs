@@ -1,11 +1,9 @@
 //! The powerpc64 half of the portable scheduler (`crate::sched`): the current-task pointer in
 //! the PACA, the stack switch of `context.rs`, XICS IPIs, H_CEDE and the decrementer tick.
-//! Every switch checks that user access is blocked (KUAP) and, with debug-atomic-sleep, that
-//! the irqs-off flag of the may-not-sleep word of the task that enters and of the task that
-//! resumes agrees with MSR\[EE\] (the shared `schedule()` checks the task that leaves).
+//! Every switch checks that user access is blocked (KUAP); the shared `schedule()` checks the
+//! irqs-off flag of the may-not-sleep word on both sides of the switch.
 
 use mightfault_arch::powerpc64::kuap::{self, AMR_BLOCKED};
-use mightfault_core::irq_tracking::irqs_off_flag_in_sync;
 
 use super::{context, cpu, exit, paca, xics, Ppc64};
 use crate::sched::{SchedHooks, Task};
@@ -43,12 +41,8 @@ unsafe impl SchedHooks for Ppc64 {
             amr == AMR_BLOCKED,
             "user access open across a task switch (AMR {amr:#x})"
         );
-        // `next` is already current: the task about to run, a new one included.
-        check_irqs_off_flag("entering");
         // SAFETY: the caller's contract is the hook's.
-        unsafe { context::switch_stacks(save_sp, next_sp) };
-        // Back on the task that left through here earlier, maybe on another cpu.
-        check_irqs_off_flag("resuming");
+        unsafe { context::switch_stacks(save_sp, next_sp) }
     }
 
     unsafe fn initial_stack(stack_top: usize, entry: extern "C" fn() -> !) -> usize {
@@ -90,37 +84,4 @@ unsafe impl SchedHooks for Ppc64 {
     fn exit(success: bool) -> ! {
         exit::exit(success)
     }
-}
-
-/// Ends the run when the current task's irqs-off flag disagrees with MSR\[EE\] at a task
-/// switch (`side` says where).
-///
-/// The flag lives in the task's word, so it leaves with the task, and at a switch the
-/// scheduler has masked MSR\[EE\]: a flag that says otherwise was left stale by a raw mask
-/// or unmask somewhere (an entry path, an arch's own `mtmsrd`), and every might_sleep() of
-/// that task would decide wrongly. The shared `schedule()` asserts it for the task leaving
-/// and sets it for a task that never ran; this checks the task entering (already current
-/// when `switch_stacks` is called) and again when `switch_stacks` returns in a task, possibly
-/// on another cpu, so that neither the switch nor the time off the cpu changed what its word
-/// says. Without debug-atomic-sleep the test is constant true and compiles away.
-///
-/// # Context
-/// Never sleeps; the task switch, interrupts masked.
-#[inline(always)]
-fn check_irqs_off_flag(side: &str) {
-    if !irqs_off_flag_in_sync::<Ppc64>() {
-        flag_out_of_sync(side);
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn flag_out_of_sync(side: &str) -> ! {
-    panic!(
-        "irqs-off flag out of sync with MSR[EE] at a task switch ({side}: word {:#010x}, \
-         MSR {:#x}, pid {})",
-        mightfault_core::may_not_sleep_word::<Ppc64>(),
-        cpu::read_msr(),
-        paca::current().context().pid(),
-    )
 }

@@ -4,16 +4,8 @@
 //!
 //! The preempt count lives in the task (core's `TaskPreemptCount`), as Linux keeps it in
 //! `thread_info` here, so it moves with a task that migrates. So does the may-not-sleep word
-//! it is part of with debug-atomic-sleep, irqs-off flag included. Every switch happens with
-//! interrupts masked: the portable `schedule()` asserts that the leaving task's flag says so,
-//! and this half checks, as the task comes back out of the stack switch on whichever cpu, that
-//! its word still does (nothing here may unmask or rewrite it on the way). A task that has
-//! never run starts with a zero word, so its flag is set as it is made current: it first runs
-//! masked (`task_entry`), as every other task resumes.
-
-use mightfault_core::irq_tracking::irqs_off_flag_in_sync;
-use mightfault_core::preempt_count::IRQS_OFF_FLAG;
-use mightfault_core::{kprint, may_not_sleep_word};
+//! it is part of with debug-atomic-sleep, irqs-off flag included; the portable `schedule()`
+//! checks the flag on both sides of every switch.
 
 use crate::sched::{SchedHooks, Task};
 
@@ -59,8 +51,6 @@ unsafe impl SchedHooks for S390 {
     unsafe fn switch_stacks(save_sp: *mut usize, next_sp: usize) {
         // SAFETY: the caller's contract is the switch's.
         unsafe { mf_s390_switch(save_sp, next_sp) }
-        // Back as the task that called us, on whichever cpu switched to it.
-        check_irqs_off_flag_on_resume();
     }
 
     unsafe fn initial_stack(stack_top: usize, entry: extern "C" fn() -> !) -> usize {
@@ -109,35 +99,4 @@ unsafe impl SchedHooks for S390 {
     fn exit(success: bool) -> ! {
         exit(success)
     }
-}
-
-/// Ends the run when the resumed task's irqs-off flag disagrees with the cpu: the one word
-/// might_sleep() tests would then let a sleep through with interrupts masked, or send every
-/// check to the slow path. Compiles to nothing without debug-atomic-sleep.
-///
-/// # Context
-/// Never sleeps; the end of the stack switch, interrupts masked.
-#[inline(always)]
-fn check_irqs_off_flag_on_resume() {
-    if !irqs_off_flag_in_sync::<S390>() {
-        irqs_off_flag_out_of_sync();
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn irqs_off_flag_out_of_sync() -> ! {
-    let task = <S390 as SchedHooks>::current().context();
-    let word = may_not_sleep_word::<S390>();
-    kprint!(
-        S390,
-        "BUG: irqs-off flag out of sync on resume from a switch: {}/{} word {:#010x} (flag {}), \
-         irqs_disabled() {}\n",
-        task.name(),
-        task.pid(),
-        word,
-        u8::from(word & IRQS_OFF_FLAG != 0),
-        u8::from(cpu::irqs_disabled()),
-    );
-    exit(false)
 }

@@ -79,6 +79,13 @@ pub(super) fn schedule<H: SchedHooks>() {
     mightfault_core::trace_hardirqs_off::<H>();
     // SAFETY: as above; `next` is now this cpu's current task.
     unsafe { H::switch_stacks(prev.saved_sp.get(), *next.saved_sp.get()) };
+    // Back as `prev`, maybe on another cpu: neither the switch nor the time off the cpu may
+    // have left its word saying otherwise than the cpu.
+    assert!(
+        mightfault_core::irq_tracking::irqs_off_flag_in_sync::<H>(),
+        "the irqs-off flag of the may-not-sleep word disagrees with the cpu on resume from a \
+         task switch"
+    );
     // Running as `prev` again, possibly on another cpu: re-read everything per-cpu.
     finish_switch::<H>();
 }
