@@ -28,6 +28,7 @@ pub mod extable;
 #[macro_use]
 mod scalar_access;
 pub mod data_fault;
+pub mod stack_range;
 
 // Every arch module exists on every target with its pure parts (fault classification,
 // register bits); the parts with `asm!` exist only on their own arch.

@@ -6,6 +6,7 @@
 
 use core::sync::atomic::{compiler_fence, AtomicU32, Ordering};
 
+use crate::call_trace::{CallTraceStyle, StackFrame, TraceStart};
 use crate::debug_state::DebugState;
 use crate::machine_state::MachineState;
 use crate::task::TaskContext;
@@ -111,6 +112,18 @@ pub unsafe trait Arch: Sized + 'static {
 
     /// A short name for reports ("x86_64", "host/per-cpu", ...).
     const NAME: &'static str;
+
+    /// The kernel release a report's CPU line prints where Linux prints `uname -r`. The
+    /// default is this crate's version.
+    const RELEASE: &'static str = env!("CARGO_PKG_VERSION");
+
+    /// What a report's `Hardware name:` line says (Linux's `dump_stack_set_arch_desc()`); no
+    /// line when `None`, the default.
+    const HARDWARE_NAME: Option<&'static str> = None;
+
+    /// How this machine's call traces are printed (the line shape of its Linux port). The
+    /// default, [`CallTraceStyle::Plain`], suits a machine without one.
+    const CALL_TRACE_STYLE: CallTraceStyle = CallTraceStyle::Plain;
 
     /// The running task.
     ///
@@ -231,5 +244,38 @@ pub unsafe trait Arch: Sized + 'static {
     fn compare_and_swap(word: &AtomicU32, old: u32, new: u32) -> bool {
         word.compare_exchange(old, new, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
+    }
+
+    /// Walks the current stack from `start`, innermost frame first, calling `visit` for each
+    /// frame until it returns false or the chain ends. Reports call it for their call trace;
+    /// the default finds no frame (the trace is then empty, the rest of the report unchanged).
+    /// Backends implement it with the walkers of `mightfault-arch` (x86_64 frame pointers, the
+    /// s390x and powerpc64 back chains), giving them the bounds of the stack in use.
+    ///
+    /// # Context
+    /// Never sleeps; any context, including fault and interrupt handlers and with interrupts
+    /// masked. Must never fault: a frame outside the stack's bounds, misaligned or not above
+    /// the previous one ends the walk.
+    fn walk_stack(start: TraceStart, visit: &mut dyn FnMut(StackFrame) -> bool) {
+        let _ = (start, visit);
+    }
+
+    /// The image's symbol table (see [`crate::kallsyms_area!`]); the default is empty, and
+    /// addresses print bare.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    fn kernel_symbols() -> crate::symbol_table::SymbolTable<'static> {
+        crate::symbol_table::SymbolTable::empty()
+    }
+
+    /// Writes `address` as Linux's `%pS` (`function+0x1c/0x90`). The default looks it up in
+    /// [`Arch::kernel_symbols`]; a machine with its own symbolizer (the host's backtrace)
+    /// overrides it.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    fn write_symbol(out: &mut dyn core::fmt::Write, address: usize) -> core::fmt::Result {
+        crate::call_trace::write_symbol_from_table::<Self>(out, address)
     }
 }

@@ -124,6 +124,32 @@ pub fn print<A: Arch>(args: fmt::Arguments<'_>) {
     writer.flush();
 }
 
+/// Writes a report through `write`, which may print many lines: the text reaches the console
+/// (and an armed capture) in pieces of up to 512 bytes, whole lines where they fit, so a
+/// report from one cpu is torn by another cpu's output at most at those seams.
+///
+/// # Context
+/// Never sleeps; any context, including with interrupts disabled.
+pub fn report<A: Arch>(write: impl FnOnce(&mut dyn Write) -> fmt::Result) {
+    let mut writer = ReportWriter::<A>::new();
+    // Writing to the buffer cannot fail; a failing Display impl only cuts its own output.
+    let _ = write(&mut writer);
+    writer.flush();
+}
+
+/// [`report`] for a report that ends with a call trace: `write` also gets a stack marker (see
+/// `crate::call_trace::TraceStart::CallerOf`) whose trace starts with the function that
+/// called this one, the reporter, as Linux's traces start with `dump_stack_lvl`'s caller chain.
+///
+/// # Context
+/// Never sleeps; any context, including with interrupts disabled.
+#[inline(never)]
+pub fn report_with_trace<A: Arch>(write: impl FnOnce(&mut dyn Write, usize) -> fmt::Result) {
+    let here = 0u8;
+    let marker = core::hint::black_box(&here) as *const u8 as usize;
+    report::<A>(|out| write(out, marker));
+}
+
 /// Starts capturing console output, discarding anything captured before.
 ///
 /// # Context

@@ -3,7 +3,7 @@
 //! It lives with the machine rather than in statics of this crate so that several simulated
 //! machines can run side by side in one host process, each with its own limits.
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use crate::console::CaptureBuffer;
 
@@ -20,6 +20,7 @@ pub struct DebugState {
     atomic_fault_warned: AtomicBool,
     #[cfg_attr(not(feature = "debug-atomic-sleep"), allow(dead_code))]
     stale_irq_flag_warned: AtomicBool,
+    taint: AtomicU32,
     pub(crate) capture: spin::Mutex<CaptureBuffer>,
 }
 
@@ -34,6 +35,7 @@ impl DebugState {
             last_cant_sleep_report_ns: AtomicU64::new(NEVER),
             atomic_fault_warned: AtomicBool::new(false),
             stale_irq_flag_warned: AtomicBool::new(false),
+            taint: AtomicU32::new(0),
             capture: spin::Mutex::new(CaptureBuffer::new()),
         }
     }
@@ -55,6 +57,31 @@ impl DebugState {
     /// Never sleeps; any context.
     pub fn reset_warn_once(&self) {
         self.atomic_fault_warned.store(false, Ordering::Relaxed);
+    }
+
+    /// The taint flags set so far (bit numbers as Linux's, see `crate::taint`).
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    pub fn taint(&self) -> u32 {
+        self.taint.load(Ordering::Relaxed)
+    }
+
+    /// Sets taint flag `bit` (below 32).
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    pub fn add_taint(&self, bit: u32) {
+        self.taint.fetch_or(1 << (bit & 31), Ordering::Relaxed);
+    }
+
+    /// Clears every taint flag, so that a test's report starts `Not tainted`. Tests call it
+    /// between cases; a kernel never does.
+    ///
+    /// # Context
+    /// Never sleeps; any context.
+    pub fn reset_taint(&self) {
+        self.taint.store(0, Ordering::Relaxed);
     }
 
     #[cfg(feature = "debug-atomic-sleep")]

@@ -81,15 +81,17 @@ pub fn handle_user_fault<A: Arch>(
 #[inline(never)]
 fn warn_atomic_fault_once<A: Arch>() {
     if A::debug_state().take_atomic_fault_warning() {
-        let task = A::current_task();
-        crate::kprint!(
-            A,
-            "WARNING: user access fault in atomic context without pagefault_disable()\n\
-             CPU: {} PID: {} Comm: {} preempt_count: {:x}\n",
-            A::cpu_id(),
-            task.pid(),
-            task.name(),
-            crate::preempt::preempt_count::<A>()
+        // WARN_ON_ONCE's shape: the message, then the WARNING line naming the fault path.
+        let here = 0u8;
+        let marker = core::hint::black_box(&here) as *const u8 as usize;
+        crate::warn::warn_report::<A>(
+            marker,
+            None,
+            format_args!(
+                "user access fault in atomic context without pagefault_disable() \
+                 (preempt_count: {:x})",
+                crate::preempt::preempt_count::<A>()
+            ),
         );
     }
 }

@@ -18,6 +18,9 @@ pub struct HeldLock {
     pub name: &'static str,
     /// The caller of spin_lock().
     pub taken_at: &'static Location<'static>,
+    /// The return address into that caller (Linux's `acquire_ip`), 0 when the backend's
+    /// walker found none; the report then prints `taken_at` instead.
+    pub ip: usize,
 }
 
 /// The locks one task holds, innermost last.

@@ -104,14 +104,16 @@ pub fn irqs_off_flag_in_sync<A: Arch>() -> bool {
 #[inline(never)]
 fn report_stale_flag<A: Arch>() {
     if A::debug_state().take_stale_irq_flag_report() {
-        let task = A::current_task();
-        crate::kprint!(
-            A,
-            "DEBUG_LOCKS_WARN_ON(irqs-off flag set while interrupts were enabled)\n\
-             WARNING: CPU: {} PID: {} at an interrupt entry: interrupts were unmasked behind \
-             mightfault's back (without trace_hardirqs_on)\n",
-            A::cpu_id(),
-            task.pid(),
+        // Named by the entry that found it; the call trace shows which.
+        let here = 0u8;
+        let marker = core::hint::black_box(&here) as *const u8 as usize;
+        crate::warn::warn_report::<A>(
+            marker,
+            None,
+            format_args!(
+                "DEBUG_LOCKS_WARN_ON(irqs-off flag set while interrupts were enabled): \
+                 interrupts were unmasked behind mightfault's back (without trace_hardirqs_on)"
+            ),
         );
     }
 }

@@ -35,10 +35,12 @@
 #![no_std]
 
 pub mod arch;
+pub mod call_trace;
 pub mod config;
 pub mod console;
 pub mod context;
 pub mod debug_state;
+pub mod dump_stack;
 pub mod extable;
 pub mod fault;
 #[cfg(feature = "debug-atomic-sleep")]
@@ -46,6 +48,7 @@ pub mod held_locks;
 pub mod irq;
 pub mod irq_entry;
 pub mod irq_tracking;
+pub mod kallsyms_area;
 pub mod machine_state;
 pub mod might_sleep;
 pub mod pagefault;
@@ -54,14 +57,17 @@ pub mod preempt_count;
 pub mod rcu;
 pub mod softirq;
 pub mod spinlock;
+pub mod symbol_table;
+pub mod taint;
 pub mod task;
 pub mod user_access;
 pub mod user_futex;
-#[cfg(feature = "debug-preempt")]
-mod warn;
+pub mod warn;
 
 pub use arch::{Arch, IrqFlags, PreemptCountStore};
+pub use call_trace::{CallTraceStyle, StackFrame, TraceStart};
 pub use debug_state::DebugState;
+pub use dump_stack::dump_stack;
 pub use irq::{
     irqs_disabled, local_irq_disable, local_irq_enable, local_irq_restore, local_irq_save,
     IrqSaveGuard,

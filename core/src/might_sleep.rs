@@ -2,6 +2,8 @@
 //! checked with `debug-atomic-sleep` and free without it.
 
 #[cfg(feature = "debug-atomic-sleep")]
+use core::fmt::{self, Write};
+#[cfg(feature = "debug-atomic-sleep")]
 use core::panic::Location;
 
 use crate::arch::{Arch, PreemptCountStore};
@@ -143,8 +145,10 @@ fn might_sleep_slow<A: Arch>(at: &'static Location<'static>) {
     }
 }
 
-/// The report of Linux's `__might_resched()`: its first three lines byte for byte, then the
-/// spinlocks the task holds with where each was taken.
+/// The report of Linux's `__might_resched()`: its first three lines byte for byte, the RCU
+/// nesting line with `preempt`, the spinlocks the task holds in lockdep's line format, where
+/// preemption was disabled (debug-preempt), then dump_stack()'s lines and call trace; the
+/// machine is tainted with TAINT_WARN after it, as Linux does.
 #[cfg(feature = "debug-atomic-sleep")]
 #[cold]
 #[inline(never)]
@@ -152,10 +156,20 @@ fn report_sleep_in_atomic<A: Arch>(at: &'static Location<'static>) {
     if !A::debug_state().take_sleep_report_slot(A::now_ns()) {
         return;
     }
+    crate::console::report_with_trace::<A>(|out, marker| write_sleep_report::<A>(out, at, marker));
+    crate::taint::add_taint::<A>(crate::taint::TAINT_WARN);
+}
+
+#[cfg(feature = "debug-atomic-sleep")]
+fn write_sleep_report<A: Arch>(
+    out: &mut dyn Write,
+    at: &'static Location<'static>,
+    marker: usize,
+) -> fmt::Result {
     let task = A::current_task();
     let count = crate::preempt::preempt_count::<A>();
-    crate::kprint!(
-        A,
+    write!(
+        out,
         "BUG: sleeping function called from invalid context at {}:{}\n\
          in_atomic(): {}, irqs_disabled(): {}, non_block: 0, pid: {}, name: {}\n\
          preempt_count: {:x}, expected: 0\n",
@@ -166,77 +180,106 @@ fn report_sleep_in_atomic<A: Arch>(at: &'static Location<'static>) {
         task.pid(),
         task.name(),
         count,
-    );
+    )?;
     // Linux prints this line whenever RCU readers can be preempted (CONFIG_PREEMPT_RCU).
     if crate::config::PREEMPT {
-        crate::kprint!(
-            A,
-            "RCU nest depth: {}, expected: 0\n",
+        writeln!(
+            out,
+            "RCU nest depth: {}, expected: 0",
             crate::rcu::rcu_preempt_depth::<A>()
-        );
+        )?;
     }
-    report_held_locks::<A>();
+    write_held_locks::<A>(out)?;
     #[cfg(feature = "debug-preempt")]
-    report_preempt_disable_ip::<A>(count);
-    crate::kprint!(
-        A,
-        "CPU: {} PID: {} Comm: {} ({})\n",
-        A::cpu_id(),
-        task.pid(),
-        task.name(),
-        A::NAME
-    );
+    write_preempt_disable_ip::<A>(out, count)?;
+    crate::dump_stack::write_dump_stack::<A>(out, marker)
 }
 
-/// Lists the spinlocks the current task holds, as lockdep's "N locks held by" block.
+/// Lists the spinlocks the current task holds as lockdep's `debug_show_held_locks()` does:
+///
+/// ```text
+/// 1 lock held by seed/1:
+///  #0: ffffffff8022fb88 (seed_lock){....}-{2:2}, at: mightfault_tests::seed::copy_under_spinlock+0x3c/0x1f0
+/// ```
+///
+/// The address is the lock's, 16 hex digits without `0x` (`%px`). The usage field `{....}` is
+/// lockdep's for a class with no irq usage recorded: the crate does not track in which
+/// contexts each lock was taken, so every lock prints it. `{2:2}` is the wait type of a
+/// spinning lock (LD_WAIT_SPIN outer and inner), which every lock of the crate is. `at:` names
+/// the code the lock function returned to; a backend without a stack walker prints the
+/// caller's `file:line` there instead.
 #[cfg(feature = "debug-atomic-sleep")]
-fn report_held_locks<A: Arch>() {
+fn write_held_locks<A: Arch>(out: &mut dyn Write) -> fmt::Result {
     let task = A::current_task();
     let locks = task.held_locks();
     let depth = locks.depth();
     if depth == 0 {
-        crate::kprint!(A, "no locks held by {}/{}.\n", task.name(), task.pid());
-        return;
+        return writeln!(out, "no locks held by {}/{}.", task.name(), task.pid());
     }
-    crate::kprint!(
-        A,
-        "{} lock{} held by {}/{}:\n",
+    writeln!(
+        out,
+        "{} lock{} held by {}/{}:",
         depth,
         if depth == 1 { "" } else { "s" },
         task.name(),
         task.pid()
-    );
+    )?;
     for index in 0..depth {
         match locks.get(index) {
-            Some(lock) => crate::kprint!(
-                A,
-                " #{}: {:#x} ({}), at: {}:{}\n",
-                index,
-                lock.addr,
-                lock.name,
-                lock.taken_at.file(),
-                lock.taken_at.line()
-            ),
-            None => crate::kprint!(A, " #{}: (not tracked)\n", index),
+            Some(lock) => {
+                write!(
+                    out,
+                    " #{}: {:016x} ({}){{....}}-{{2:2}}, at: ",
+                    index, lock.addr, lock.name
+                )?;
+                write_code_site::<A>(out, lock.ip, lock.taken_at)?;
+                out.write_char('\n')?;
+            }
+            None => writeln!(out, " #{index}: (not tracked)")?,
         }
+    }
+    Ok(())
+}
+
+/// A code address as `%pS`, or `file:line` when the walker gave none.
+#[cfg(feature = "debug-atomic-sleep")]
+fn write_code_site<A: Arch>(
+    out: &mut dyn Write,
+    ip: usize,
+    at: &'static Location<'static>,
+) -> fmt::Result {
+    if ip == 0 {
+        write!(out, "{}:{}", at.file(), at.line())
+    } else {
+        write!(out, "{}", crate::call_trace::symbolized::<A>(ip))
     }
 }
 
 /// Linux's `print_preempt_disable_ip()`: when the preempt count is not the one the caller may
 /// sleep with (always 0 here), where the task raised it from 0, so that a report caused by a
-/// lock or preempt_disable() taken far from the sleep names that place. Linux prints the
-/// address and symbol on the second line; `#[track_caller]` gives the file:line instead.
+/// lock or preempt_disable() taken far from the sleep names that place:
+/// `Preemption disabled at:` and `[<address>] function+0x1c/0x90` (`print_ip_sym()`), or the
+/// `file:line` of that place where the backend's walker found no address.
 #[cfg(all(feature = "debug-atomic-sleep", feature = "debug-preempt"))]
-fn report_preempt_disable_ip<A: Arch>(count: u32) {
+fn write_preempt_disable_ip<A: Arch>(out: &mut dyn Write, count: u32) -> fmt::Result {
     if count == 0 {
-        return;
+        return Ok(());
     }
-    match A::current_task().preempt_disable_ip() {
-        Some(at) => crate::kprint!(A, "Preemption disabled at:\n{}:{}\n", at.file(), at.line()),
+    let task = A::current_task();
+    match task.preempt_disable_ip() {
+        Some(at) => {
+            out.write_str("Preemption disabled at:\n")?;
+            let ip = task.preempt_disable_addr();
+            if ip != 0 {
+                write!(out, "[<{ip:016x}>] ")?;
+            }
+            write_code_site::<A>(out, ip, at)?;
+            out.write_char('\n')
+        }
         // This task never raised its count from 0 through preempt_disable() or
         // irq_enter(): a backend added to its store directly. Say so, as Linux's line
         // then shows a null address.
-        None => crate::kprint!(A, "Preemption disabled at:\n(not recorded)\n"),
+        None => out.write_str("Preemption disabled at:\n(not recorded)\n"),
     }
 }
 
@@ -247,14 +290,19 @@ fn report_cant_sleep<A: Arch>(at: &'static Location<'static>) {
     if !A::debug_state().take_cant_sleep_report_slot(A::now_ns()) {
         return;
     }
-    let task = A::current_task();
-    crate::kprint!(
-        A,
-        "BUG: assuming atomic context at {}:{}\n\
-         in_atomic(): 0, irqs_disabled(): 0, pid: {}, name: {}\n",
-        at.file(),
-        at.line(),
-        task.pid(),
-        task.name(),
-    );
+    crate::console::report_with_trace::<A>(|out, marker| {
+        let task = A::current_task();
+        write!(
+            out,
+            "BUG: assuming atomic context at {}:{}\n\
+             in_atomic(): 0, irqs_disabled(): 0, pid: {}, name: {}\n",
+            at.file(),
+            at.line(),
+            task.pid(),
+            task.name(),
+        )?;
+        write_held_locks::<A>(out)?;
+        crate::dump_stack::write_dump_stack::<A>(out, marker)
+    });
+    crate::taint::add_taint::<A>(crate::taint::TAINT_WARN);
 }

@@ -188,8 +188,20 @@ fn preempt_underflow<A: Arch>(at: &'static Location<'static>) -> bool {
 #[inline(always)]
 pub(crate) fn note_preempt_off<A: Arch>(val: u32, at: &'static Location<'static>) {
     if preempt_count::<A>() == val {
-        A::current_task().set_preempt_disable_ip(at);
+        record_preempt_off::<A>(at);
     }
+}
+
+/// Records `at` and the code address the disable returns to. Out of line so that its own frame
+/// is the one whose caller the walk names: the function the inline disable sits in.
+#[cfg(feature = "debug-preempt")]
+#[cold]
+#[inline(never)]
+fn record_preempt_off<A: Arch>(at: &'static Location<'static>) {
+    let here = 0u8;
+    let marker = core::hint::black_box(&here) as *const u8 as usize;
+    let addr = crate::call_trace::return_address::<A>(marker);
+    A::current_task().set_preempt_disable_ip(at, addr);
 }
 
 /// Keeps preemption disabled until dropped.

@@ -89,8 +89,17 @@ impl RawSpinLock {
     /// # Context
     /// Never sleeps; any context. The caller must not sleep until the guard is dropped.
     #[track_caller]
+    // Out of line when locks are tracked, so that the return address names the caller, as
+    // lockdep's `acquire_ip` does.
+    #[cfg_attr(feature = "debug-atomic-sleep", inline(never))]
     pub fn lock<A: Arch>(&self) -> SpinLockGuard<'_, A> {
         let taken_at = Location::caller();
+        #[cfg(feature = "debug-atomic-sleep")]
+        let here = 0u8;
+        #[cfg(feature = "debug-atomic-sleep")]
+        let taken_at = (taken_at, core::hint::black_box(&here) as *const u8 as usize);
+        #[cfg(not(feature = "debug-atomic-sleep"))]
+        let taken_at = (taken_at, 0usize);
         preempt_disable::<A>();
         while let Err(lockup) = self.spin_until::<A>(LOCKUP_WATCHDOG_NS) {
             report_lockup::<A>(self, lockup);
@@ -104,11 +113,20 @@ impl RawSpinLock {
     /// # Context
     /// Never sleeps; any context.
     #[track_caller]
+    // Out of line when locks are tracked, so that the return address names the caller, as
+    // lockdep's `acquire_ip` does.
+    #[cfg_attr(feature = "debug-atomic-sleep", inline(never))]
     pub fn lock_with_watchdog<A: Arch>(
         &self,
         timeout_ns: u64,
     ) -> Result<SpinLockGuard<'_, A>, Lockup> {
         let taken_at = Location::caller();
+        #[cfg(feature = "debug-atomic-sleep")]
+        let here = 0u8;
+        #[cfg(feature = "debug-atomic-sleep")]
+        let taken_at = (taken_at, core::hint::black_box(&here) as *const u8 as usize);
+        #[cfg(not(feature = "debug-atomic-sleep"))]
+        let taken_at = (taken_at, 0usize);
         preempt_disable::<A>();
         match self.spin_until::<A>(timeout_ns) {
             Ok(()) => Ok(self.acquired::<A>(taken_at)),
@@ -125,8 +143,17 @@ impl RawSpinLock {
     /// # Context
     /// Never sleeps; any context.
     #[track_caller]
+    // Out of line when locks are tracked, so that the return address names the caller, as
+    // lockdep's `acquire_ip` does.
+    #[cfg_attr(feature = "debug-atomic-sleep", inline(never))]
     pub fn try_lock<A: Arch>(&self) -> Option<SpinLockGuard<'_, A>> {
         let taken_at = Location::caller();
+        #[cfg(feature = "debug-atomic-sleep")]
+        let here = 0u8;
+        #[cfg(feature = "debug-atomic-sleep")]
+        let taken_at = (taken_at, core::hint::black_box(&here) as *const u8 as usize);
+        #[cfg(not(feature = "debug-atomic-sleep"))]
+        let taken_at = (taken_at, 0usize);
         preempt_disable::<A>();
         if A::compare_and_swap(&self.word, 0, lock_value(A::cpu_id())) {
             Some(self.acquired::<A>(taken_at))
@@ -161,13 +188,30 @@ impl RawSpinLock {
         }
     }
 
-    fn acquired<A: Arch>(&self, taken_at: &'static Location<'static>) -> SpinLockGuard<'_, A> {
+    /// Records the lock as held, taken at `taken_at.0` by the caller of the function whose frame
+    /// holds `taken_at.1` (a marker local; 0 without lock tracking).
+    #[inline(always)]
+    fn acquired<A: Arch>(
+        &self,
+        taken_at: (&'static Location<'static>, usize),
+    ) -> SpinLockGuard<'_, A> {
         #[cfg(feature = "debug-atomic-sleep")]
-        A::current_task().held_locks().push(HeldLock {
-            addr: self as *const Self as usize,
-            name: self.name,
-            taken_at,
-        });
+        {
+            let (at, marker) = taken_at;
+            let ip = crate::call_trace::return_address::<A>(marker);
+            A::current_task().held_locks().push(HeldLock {
+                addr: self as *const Self as usize,
+                name: self.name,
+                taken_at: at,
+                ip,
+            });
+            // Linux's get_lock_parent_ip(): a lock that raised the count from 0 names its
+            // caller as where preemption was disabled, not the lock function.
+            #[cfg(feature = "debug-preempt")]
+            if crate::preempt::preempt_count::<A>() == crate::preempt_count::PREEMPT_OFFSET {
+                A::current_task().set_preempt_disable_ip(at, ip);
+            }
+        }
         #[cfg(not(feature = "debug-atomic-sleep"))]
         let _ = taken_at;
         SpinLockGuard {
@@ -239,6 +283,8 @@ fn report_lockup<A: Arch>(lock: &RawSpinLock, lockup: Lockup) {
         lockup.value,
         lockup.owner_cpu
     );
+    // Linux's spin_dump() ends with dump_stack().
+    crate::dump_stack::dump_stack::<A>();
 }
 
 #[cfg(feature = "debug-spinlock")]
@@ -257,4 +303,6 @@ fn report_wrong_cpu<A: Arch>(lock: &RawSpinLock, seen: u32) {
         seen,
         !seen
     );
+    // Linux's spin_dump() ends with dump_stack().
+    crate::dump_stack::dump_stack::<A>();
 }

@@ -40,6 +40,9 @@ pub struct TaskContext {
     /// raised count names its own site whichever cpu it is on.
     #[cfg(feature = "debug-preempt")]
     preempt_disable_ip: Cell<Option<&'static Location<'static>>>,
+    /// The code address of that site (0 when the backend's walker found none).
+    #[cfg(feature = "debug-preempt")]
+    preempt_disable_addr: Cell<usize>,
 }
 
 // SAFETY: the cells are only written by the task that owns the context while it runs (see the
@@ -75,6 +78,8 @@ impl TaskContext {
             held_locks: HeldLocks::new(),
             #[cfg(feature = "debug-preempt")]
             preempt_disable_ip: Cell::new(None),
+            #[cfg(feature = "debug-preempt")]
+            preempt_disable_addr: Cell::new(0),
         }
     }
 
@@ -183,9 +188,21 @@ impl TaskContext {
         self.preempt_disable_ip.get()
     }
 
+    /// The code address of [`TaskContext::preempt_disable_ip`]'s site, Linux's
+    /// `preempt_disable_ip` proper: the report prints it as `[<address>] function+0x1c/0x90`.
+    /// 0 when the backend's walker found no frame (the report prints the file:line then).
+    ///
+    /// # Context
+    /// Never sleeps; any context. Meaningful for the running task.
+    #[cfg(feature = "debug-preempt")]
+    pub fn preempt_disable_addr(&self) -> usize {
+        self.preempt_disable_addr.get()
+    }
+
     #[cfg(feature = "debug-preempt")]
     #[inline(always)]
-    pub(crate) fn set_preempt_disable_ip(&self, at: &'static Location<'static>) {
+    pub(crate) fn set_preempt_disable_ip(&self, at: &'static Location<'static>, addr: usize) {
         self.preempt_disable_ip.set(Some(at));
+        self.preempt_disable_addr.set(addr);
     }
 }

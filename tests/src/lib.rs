@@ -21,6 +21,7 @@ pub mod ktap;
 pub mod machine;
 pub mod machines;
 pub mod nofault_suite;
+mod report_shape;
 pub mod seed;
 pub mod seed_typed;
 mod support;

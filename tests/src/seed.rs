@@ -11,13 +11,16 @@ use mightfault_uaccess::{__copy_to_user_inatomic, copy_to_user};
 
 use crate::ktap::{Case, Outcome, Suite};
 use crate::machine::{PageKind, SeedMachine};
-use crate::support::{captured, check, count, here, names_location, pattern};
+use crate::report_shape::{check_sleep_report, ExpectedReport};
+use crate::support::{
+    captured, check, code_site, count, names_location, names_site, pattern, CodeSite,
+};
 
 const DATA: [u8; 64] = pattern::<64>(0x11);
 const SLEEP_BUG: &str = "BUG: sleeping function called from invalid context at ";
 const LOCKUP_BUG: &str = "BUG: spinlock lockup suspected on CPU#";
 const ATOMIC_FAULT_WARNING: &str =
-    "WARNING: user access fault in atomic context without pagefault_disable()";
+    "user access fault in atomic context without pagefault_disable()";
 /// How long the deadlock case lets a spinner wait before its watchdog reports.
 const LOCKUP_WATCHDOG_NS: u64 = 50_000_000;
 
@@ -85,16 +88,16 @@ impl<M: SeedMachine> Cases<M> {
 
 /// What `spin_lock(); copy_to_user(); spin_unlock();` did, and where.
 struct SpinlockCopy {
-    lock_site: &'static core::panic::Location<'static>,
-    copy_site: &'static core::panic::Location<'static>,
+    lock_site: CodeSite,
+    copy_site: CodeSite,
     not_copied: usize,
 }
 
 /// The code the thread was about: a copy to user memory under a spinlock.
 fn copy_under_spinlock<M: SeedMachine>(user: usize) -> SpinlockCopy {
     let lock = RawSpinLock::new("seed_lock");
-    let (lock_site, guard) = (here(), lock.lock::<M>());
-    let (copy_site, not_copied) = (here(), copy_to_user::<M>(user, &DATA));
+    let (lock_site, guard) = (code_site::<M>(), lock.lock::<M>());
+    let (copy_site, not_copied) = (code_site::<M>(), copy_to_user::<M>(user, &DATA));
     drop(guard);
     SpinlockCopy {
         lock_site,
@@ -120,12 +123,19 @@ fn spinlock_copy_to_user_warns<M: SeedMachine>() -> Outcome {
     }
     let user = M::map_user_pages(&[PageKind::PresentRw]);
     let done = copy_under_spinlock::<M>(user);
-    let (reports, names_copy, names_lock, atomic) = captured::<M, _>(|text| {
+    let expected = ExpectedReport {
+        sleep_at: done.copy_site.location,
+        caller: done.copy_site,
+        lock_name: "seed_lock",
+        lock_site: done.lock_site,
+    };
+    let (reports, names_copy, names_lock, atomic, shape) = captured::<M, _>(|text| {
         (
             count(text, SLEEP_BUG),
-            names_location(text, SLEEP_BUG, done.copy_site),
-            names_location(text, "(seed_lock), at: ", done.lock_site),
+            names_location(text, SLEEP_BUG, done.copy_site.location),
+            names_site::<M>(text, "(seed_lock){....}-{2:2}, at: ", &done.lock_site),
             text.contains("in_atomic(): 1"),
+            check_sleep_report::<M>(text, &expected),
         )
     });
     check!(
@@ -147,6 +157,9 @@ fn spinlock_copy_to_user_warns<M: SeedMachine>() -> Outcome {
         done.lock_site
     );
     check!(M, atomic, "the report must say in_atomic(): 1");
+    if let Err(why) = &shape {
+        check!(M, false, "not Linux's report: {}", why.as_str());
+    }
     check!(
         M,
         done.not_copied == 0,

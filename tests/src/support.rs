@@ -35,6 +35,71 @@ pub(crate) fn here() -> &'static Location<'static> {
     Location::caller()
 }
 
+/// A place in the code as a report names it: its source location and, where the machine's
+/// stack walker finds one, a code address inside the same function.
+#[derive(Clone, Copy)]
+pub(crate) struct CodeSite {
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) ip: usize,
+}
+
+impl core::fmt::Display for CodeSite {
+    fn fmt(&self, out: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(out, "{}", self.location)
+    }
+}
+
+/// The caller's [`CodeSite`]: its `file:line`, and the address this call returns to, which
+/// lies in the same function as the code on the caller's next line (a lock taken there, say),
+/// however the compiler inlined the caller.
+#[track_caller]
+#[inline(never)]
+pub(crate) fn code_site<M: SeedMachine>() -> CodeSite {
+    let here = 0u8;
+    let marker = core::hint::black_box(&here) as *const u8 as usize;
+    CodeSite {
+        location: Location::caller(),
+        ip: mightfault_core::call_trace::return_address::<M>(marker),
+    }
+}
+
+/// Whether `text` has `prefix` directly followed by the way a report names `site`: the
+/// function `site.ip` lies in as `name+0x` (after an optional `[<address>] `, as
+/// `print_ip_sym()` prints it) when the machine can name it, else `site`'s `file:line`.
+pub(crate) fn names_site<M: SeedMachine>(text: &str, prefix: &str, site: &CodeSite) -> bool {
+    let Some(name) = function_name::<M>(site.ip) else {
+        return names_location(text, prefix, site.location);
+    };
+    text.match_indices(prefix).any(|(start, _)| {
+        let mut rest = &text[start + prefix.len()..];
+        if let Some(after) = rest.strip_prefix("[<") {
+            match after.find(">] ") {
+                Some(16) => rest = &after[16 + 3..],
+                _ => return false,
+            }
+        }
+        rest.strip_prefix(name.as_str())
+            .is_some_and(|after| after.starts_with("+0x"))
+    })
+}
+
+/// The name the machine prints for the function `ip` lies in (the part of `%pS` before
+/// `+0x`), or `None` when it cannot name it.
+pub(crate) fn function_name<M: SeedMachine>(ip: usize) -> Option<Line<256>> {
+    if ip == 0 {
+        return None;
+    }
+    let printed = Line::<256>::format(format_args!(
+        "{}",
+        mightfault_core::call_trace::symbolized::<M>(ip)
+    ));
+    let end = printed.as_str().rfind("+0x")?;
+    Some(Line::<256>::format(format_args!(
+        "{}",
+        &printed.as_str()[..end]
+    )))
+}
+
 /// Stops the console capture and lets `inspect` read the text captured since the case began.
 pub(crate) fn captured<M: SeedMachine, R>(inspect: impl FnOnce(&str) -> R) -> R {
     console::capture_stop::<M, R>(|buffer| inspect(buffer.text()))

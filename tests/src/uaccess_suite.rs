@@ -17,7 +17,8 @@ use mightfault_uaccess::{
 use crate::ktap::{Case, Outcome, Suite};
 use crate::machine::{PageKind, SeedMachine};
 use crate::support::{
-    canary_intact, captured, check, count, here, kernel_addr, names_location, pattern, SLEEP_BUG,
+    canary_intact, captured, check, code_site, count, here, kernel_addr, names_location,
+    names_site, pattern, SLEEP_BUG,
 };
 
 const DATA: [u8; 64] = pattern::<64>(0x23);
@@ -526,15 +527,15 @@ fn one_report_at_caller<M: SeedMachine>(
     let lock = RawSpinLock::new("uaccess_lock");
     M::debug_state().reset_ratelimit();
     capture_start::<M>();
-    let (lock_site, guard) = (here(), lock.lock::<M>());
+    let (lock_site, guard) = (code_site::<M>(), lock.lock::<M>());
     let (call_site, result_ok) = call();
     drop(guard);
     let (reports, names_call, names_lock, names_preempt_off) = captured::<M, _>(|text| {
         (
             count(text, SLEEP_BUG),
             names_location(text, SLEEP_BUG, call_site),
-            names_location(text, "(uaccess_lock), at: ", lock_site),
-            names_location(text, "Preemption disabled at:\n", lock_site),
+            names_site::<M>(text, "(uaccess_lock){....}-{2:2}, at: ", &lock_site),
+            names_site::<M>(text, "Preemption disabled at:\n", &lock_site),
         )
     });
     let due = reports_due_under_spinlock();

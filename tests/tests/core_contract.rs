@@ -316,7 +316,7 @@ fn irqs_off_fault_is_reported_before_it_resolves<A: Arch + mightfault_core::RawU
         "the count is 0, so there is no place to name: {log}"
     );
     assert!(
-        log.contains(&format!("CPU: {faulted_on} PID: 1 Comm: irqsoff")),
+        log.contains(&format!("CPU: {faulted_on} UID: 0 PID: 1 Comm: irqsoff")),
         "printed on the cpu of the fault, before the page-in moved the task: {log}"
     );
 }
@@ -352,26 +352,50 @@ fn copy_to_user_under_spinlock_with_a_kernel_address_is_reported() {
     }
 }
 
+/// The address this call returns to: a code address in the caller, between the code before
+/// and after the call.
+#[inline(never)]
+fn code_address<A: Arch>() -> usize {
+    let here = 0u8;
+    mightfault_core::call_trace::return_address::<A>(
+        std::hint::black_box(&here) as *const u8 as usize
+    )
+}
+
+/// The code address a `Preemption disabled at:` line names (`[<address>] function+0x..`).
+fn preempt_off_address(report: &str) -> Option<usize> {
+    let rest = report.split("Preemption disabled at:\n[<").nth(1)?;
+    usize::from_str_radix(rest.get(..16)?, 16).ok()
+}
+
 /// The `Preemption disabled at:` line (debug-preempt): the place the count was raised from 0,
 /// not a nested raise; a new outermost raise replaces it; irq_enter() from 0 counts too; no
-/// line when the count is 0 (only irqs disabled).
+/// line when the count is 0 (only irqs disabled). The host names places by code address, as
+/// Linux does: each raise is told apart by where its address falls between probes of the
+/// code address placed around it.
 fn preemption_disabled_at_names_the_outermost_site<A: Arch>() {
     fn reset<A: Arch>() {
         A::debug_state().reset_ratelimit();
     }
     let (sites, log) = on_machine(|| {
-        let (outer, ()) = (Location::caller(), preempt_disable::<A>());
+        let before_outer = code_address::<A>();
+        let (_outer, ()) = (Location::caller(), preempt_disable::<A>());
+        let after_outer = code_address::<A>();
         let lock = RawSpinLock::new("nested_lock");
         let guard = lock.lock::<A>();
         might_sleep::<A>();
         drop(guard);
         preempt_enable::<A>();
         reset::<A>();
-        let (second, guard) = (Location::caller(), lock.lock::<A>());
+        let before_second = code_address::<A>();
+        let (_second, guard) = (Location::caller(), lock.lock::<A>());
+        let after_second = code_address::<A>();
         might_sleep::<A>();
         drop(guard);
         reset::<A>();
+        let before_irq = code_address::<A>();
         let (irq, ()) = (Location::caller(), irq_enter::<A>());
+        let after_irq = code_address::<A>();
         might_sleep::<A>();
         irq_exit::<A>();
         reset::<A>();
@@ -382,11 +406,14 @@ fn preemption_disabled_at_names_the_outermost_site<A: Arch>() {
         let recorded = A::current_task().preempt_disable_ip();
         #[cfg(not(feature = "debug-preempt"))]
         let recorded: Option<&'static Location<'static>> = None;
-        (outer, second, irq, recorded)
+        let bounds = [
+            (before_outer, after_outer),
+            (before_second, after_second),
+            (before_irq, after_irq),
+        ];
+        (bounds, irq, recorded)
     });
-    let (outer, second, irq, recorded) = sites;
-    let line =
-        |site: &Location<'_>| format!("Preemption disabled at:\n{}:{}\n", site.file(), site.line());
+    let (bounds, irq, recorded) = sites;
     if !(config::DEBUG_ATOMIC_SLEEP && config::DEBUG_PREEMPT) {
         assert!(!log.contains("Preemption disabled at:"), "{log}");
         return;
@@ -394,15 +421,19 @@ fn preemption_disabled_at_names_the_outermost_site<A: Arch>() {
     assert_eq!(log.matches(SLEEP_BUG).count(), 4, "{log}");
     assert_eq!(log.matches("Preemption disabled at:").count(), 3, "{log}");
     let reports: Vec<&str> = log.split(SLEEP_BUG).skip(1).collect();
-    assert!(
-        reports[0].contains(&line(outer)),
-        "the outermost raise: {log}"
-    );
-    assert!(
-        reports[1].contains(&line(second)),
-        "a new raise from 0: {log}"
-    );
-    assert!(reports[2].contains(&line(irq)), "irq_enter() from 0: {log}");
+    let what = [
+        "the outermost raise (not the nested lock)",
+        "a new raise from 0",
+        "irq_enter() from 0",
+    ];
+    for (index, (before, after)) in bounds.into_iter().enumerate() {
+        let named = preempt_off_address(reports[index]);
+        assert!(
+            named.is_some_and(|ip| before < ip && ip <= after),
+            "{}: {named:x?} not in {before:#x}..={after:#x}: {log}",
+            what[index]
+        );
+    }
     assert!(!reports[3].contains("Preemption disabled at:"), "{log}");
     // Linux's order: the held locks, then where preemption was disabled, then the CPU line.
     let first = reports[0];

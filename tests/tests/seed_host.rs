@@ -1,10 +1,8 @@
 //! The suites on the simulated host machine: both preempt-count placements, two and four cpus,
 //! several scheduler seeds. Run with `--nocapture` to see the KTAP.
 
-use std::sync::Mutex;
-
 use mightfault_core::config;
-use mightfault_test_kernel::host::{HostPerCpu, HostPerTask, Machine, MachineConfig};
+use mightfault_test_kernel::host::{run_suites, HostPerCpu, HostPerTask};
 use mightfault_tests::{run_all, ContextMachine};
 
 const SEED_CASES: [&str; 11] = [
@@ -35,21 +33,11 @@ fn applies(case: &str) -> bool {
     }
 }
 
-/// One machine at a time: the suites keep their cases' state in statics (as a kernel image
-/// does), which machines running side by side in this process would share.
-static ONE_MACHINE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
+/// Runs every suite on a fresh machine (`run_suites` runs one machine at a time) and returns
+/// its console text. `cargo xtask host-ktap` writes the same text without the harness's lines.
 fn run_on<M: ContextMachine>(cpus: u32, seed: u64) -> String {
-    let _alone = ONE_MACHINE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let machine = Machine::new(MachineConfig {
-        cpus,
-        seed,
-        echo_console: false,
-    });
-    let passed = machine.run("seed", run_all::<M>);
-    let log = machine.console_text();
+    let run = run_suites(cpus, seed, run_all::<M>);
+    let (passed, log) = (run.passed, run.console);
     println!("{log}");
     assert!(
         passed,
@@ -113,7 +101,7 @@ fn the_report_is_linux_format_byte_for_byte() {
     let start = log
         .find("BUG: sleeping function called from invalid context at tests/src/seed.rs:")
         .expect("the seed case prints a report naming its own file");
-    let report: Vec<&str> = log[start..].lines().take(9).collect();
+    let report: Vec<&str> = log[start..].lines().take(16).collect();
     assert_eq!(
         report[1],
         "in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: 1, name: seed"
@@ -127,19 +115,58 @@ fn the_report_is_linux_format_byte_for_byte() {
         line = 4;
     }
     assert_eq!(report[line], "1 lock held by seed/1:");
+    // lockdep's line: the lock's address as 16 hex digits, the usage and wait-type fields,
+    // and the function that took the lock (the host names it from its debug info, without
+    // the size the images print).
+    let lock = report[line + 1];
+    let address = lock.strip_prefix(" #0: ").unwrap_or_default();
     assert!(
-        report[line + 1].contains("(seed_lock), at: tests/src/seed.rs:"),
-        "{}",
-        report[line + 1]
+        address.len() > 16 && address[..16].bytes().all(|b| b.is_ascii_hexdigit()),
+        "{lock}"
+    );
+    assert!(
+        address[16..].starts_with(
+            " (seed_lock){....}-{2:2}, at: mightfault_tests::seed::copy_under_spinlock+0x"
+        ),
+        "{lock}"
     );
     // Linux's print_preempt_disable_ip() (CONFIG_DEBUG_PREEMPT), after the held locks: where
-    // the count was raised from 0, here the spin_lock() the lock line names.
+    // the count was raised from 0, here the spin_lock() the lock line names, as print_ip_sym()
+    // prints it.
     let mut rest = line + 2;
     if config::DEBUG_PREEMPT {
-        let lock_site = report[line + 1].rsplit("at: ").next().unwrap_or_default();
+        let lock_site = lock.rsplit("at: ").next().unwrap_or_default();
         assert_eq!(report[line + 2], "Preemption disabled at:");
-        assert_eq!(report[line + 3], lock_site);
+        let ip_sym = report[line + 3];
+        assert!(
+            ip_sym.starts_with("[<") && ip_sym[18..].starts_with(">] "),
+            "{ip_sym}"
+        );
+        assert_eq!(&ip_sym[21..], lock_site);
         rest = line + 4;
     }
-    assert!(report[rest].starts_with("CPU: "), "{}", report[rest]);
+    // dump_stack(): the CPU line (the seed case is the first report of the run: not tainted),
+    // no Hardware name on the host, then the call trace from the reporter down.
+    let model = if config::PREEMPT { "PREEMPT" } else { "NONE" };
+    let cpu = report[rest];
+    assert!(cpu.starts_with("CPU: "), "{cpu}");
+    assert!(
+        cpu.ends_with(&format!(
+            " UID: 0 PID: 1 Comm: seed Not tainted {} #1 {model} ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{cpu:?}"
+    );
+    assert_eq!(report[rest + 1], "Call Trace:");
+    let frames = &report[rest + 2..];
+    assert!(
+        frames[0].starts_with(" mightfault_core::might_sleep::report_sleep_in_atomic+0x"),
+        "{frames:?}"
+    );
+    assert!(
+        frames
+            .iter()
+            .any(|f| f.starts_with(" mightfault_tests::seed::copy_under_spinlock+0x")),
+        "{frames:?}"
+    );
 }

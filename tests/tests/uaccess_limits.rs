@@ -10,7 +10,7 @@ use mightfault_test_kernel::UserPageKind;
 use mightfault_uaccess::{strncpy_from_user, strnlen_user, Efault};
 
 const ATOMIC_FAULT_WARNING: &str =
-    "WARNING: user access fault in atomic context without pagefault_disable()";
+    "user access fault in atomic context without pagefault_disable()";
 
 /// String lengths around the scan's chunk sizes, so that the last user byte falls at the start,
 /// the end and the middle of a chunk.

@@ -5,6 +5,11 @@
 //! top-level `ok 1 seed`. Anything that is not KTAP (kernel log lines such as `BUG: ...`, firmware
 //! chatter) may appear anywhere and is ignored. The verdict is strict on purpose: an image that
 //! stops early or prints fewer results than it planned has not passed, whatever it printed.
+//!
+//! As the KTAP specification says, a result with a `# SKIP` directive is a skip whether it reads
+//! `ok` or `not ok`. A suite's summary comment (`# seed: pass:9 fail:0 skip:2 total:11`, which
+//! KUnit prints after the suite's results) must agree with the results parsed for that suite; a
+//! log without one is fine.
 
 /// Spaces per nesting level, as KUnit prints them.
 const INDENT: usize = 4;
@@ -14,18 +19,20 @@ const INDENT: usize = 4;
 pub struct Outcome {
     /// Leaf test cases reported `ok` without a `# SKIP` directive.
     pub passed: usize,
-    /// Leaf test cases reported `not ok`.
+    /// Leaf test cases reported `not ok` without a `# SKIP` directive.
     pub failed: usize,
-    /// Leaf test cases reported `ok ... # SKIP`.
+    /// Leaf test cases reported `ok ... # SKIP` or `not ok ... # SKIP`.
     pub skipped: usize,
-    /// Every `not ok` line (leaf or suite), as `suite/case`, so the report can name them.
+    /// Every `not ok` line without `# SKIP` (leaf or suite), as `suite/case`, so the report can
+    /// name them.
     pub failures: Vec<String>,
     /// Every leaf case reported `ok` without `# SKIP`, as `suite/case`, so that cases a machine
     /// guarantees can be required by name.
     pub passes: Vec<String>,
-    /// Every leaf case reported `ok ... # SKIP`, as `suite/case`.
+    /// Every leaf case reported `ok ... # SKIP` or `not ok ... # SKIP`, as `suite/case`.
     pub skips: Vec<String>,
-    /// Structural problems: missing or unmet plans, truncated output, misnumbered results.
+    /// Structural problems: missing or unmet plans, truncated output, misnumbered results,
+    /// summary lines that contradict the results.
     pub errors: Vec<String>,
 }
 
@@ -42,6 +49,37 @@ impl Outcome {
     }
 }
 
+/// The results of one (sub)test document's own result lines, counted as KUnit's summary line
+/// counts them: a skip is any result with `# SKIP`, a failure any other `not ok`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Tally {
+    pass: usize,
+    fail: usize,
+    skip: usize,
+    total: usize,
+}
+
+impl Tally {
+    fn add(&mut self, ok: bool, skip: bool) {
+        match (ok, skip) {
+            (_, true) => self.skip += 1,
+            (true, false) => self.pass += 1,
+            (false, false) => self.fail += 1,
+        }
+        self.total += 1;
+    }
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pass:{} fail:{} skip:{} total:{}",
+            self.pass, self.fail, self.skip, self.total
+        )
+    }
+}
+
 /// One open (sub)test document while parsing.
 #[derive(Debug)]
 struct Frame {
@@ -51,6 +89,8 @@ struct Frame {
     name: Option<String>,
     plan: Option<usize>,
     results: usize,
+    /// Its result lines by kind, for its summary line.
+    tally: Tally,
 }
 
 impl Frame {
@@ -61,6 +101,7 @@ impl Frame {
             name: None,
             plan: None,
             results: 0,
+            tally: Tally::default(),
         }
     }
 
@@ -85,8 +126,44 @@ enum Line<'a> {
         name: &'a str,
         skip: bool,
     },
+    /// `# name: pass:N fail:N skip:N total:N`: the counts a suite (or a parameterized case)
+    /// reports for its own results.
+    Summary {
+        name: &'a str,
+        counts: Tally,
+    },
     /// A `#` diagnostic, or anything else: not part of the structure.
     Other,
+}
+
+/// Reads KUnit's summary comment `# name: pass:N fail:N skip:N total:N` (None for any other
+/// line, `# Totals: ...` included, which names no suite).
+fn summary(body: &str) -> Option<(&str, Tally)> {
+    let rest = body.strip_prefix('#')?.trim_start();
+    let (name, counts) = rest.rsplit_once(": ")?;
+    let name = name.trim();
+    if name.is_empty() {
+        return None;
+    }
+    let mut fields = counts.split_whitespace();
+    let mut field = |key: &str| -> Option<usize> {
+        fields
+            .next()?
+            .strip_prefix(key)?
+            .strip_prefix(':')?
+            .parse()
+            .ok()
+    };
+    let counts = Tally {
+        pass: field("pass")?,
+        fail: field("fail")?,
+        skip: field("skip")?,
+        total: field("total")?,
+    };
+    if fields.next().is_some() {
+        return None;
+    }
+    Some((name, counts))
 }
 
 /// Classifies a line with its indentation already removed.
@@ -102,6 +179,9 @@ fn classify(body: &str) -> Line<'_> {
     }
     if let Some(name) = body.strip_prefix("# Subtest:") {
         return Line::Subtest(name.trim());
+    }
+    if let Some((name, counts)) = summary(body) {
+        return Line::Summary { name, counts };
     }
     let (ok, rest) = if let Some(rest) = body.strip_prefix("ok ") {
         (true, rest)
@@ -151,6 +231,9 @@ pub struct Parser {
     stack: Vec<Frame>,
     outcome: Outcome,
     documents: usize,
+    /// The name and results of the subtest closed last, for a summary line printed after the
+    /// subtest's result line.
+    last_closed: Option<(String, Tally)>,
 }
 
 impl Parser {
@@ -177,6 +260,9 @@ impl Parser {
     /// never got the result line that should close it, if it did not.
     fn close(&mut self, frame: Frame, unclosed: Option<&str>) {
         let label = frame.label();
+        if let Some(name) = &frame.name {
+            self.last_closed = Some((name.clone(), frame.tally));
+        }
         match frame.plan {
             None => self.error(format!("{label}: missing plan (no `1..N` line)")),
             Some(n) if n != frame.results => self.error(format!(
@@ -279,6 +365,7 @@ impl Parser {
             Line::Version => self.open_subtest(depth, true, None),
             Line::Subtest(_) if depth == 0 => {}
             Line::Subtest(name) => self.open_subtest(depth, false, Some(name)),
+            Line::Summary { name, counts } => self.check_summary(name, counts),
             Line::Plan(n) => {
                 if !self.frame_at(depth) {
                     self.error(format!(
@@ -320,6 +407,7 @@ impl Parser {
                 }
                 let top = self.stack.last_mut().expect("frame_at made one");
                 top.results += 1;
+                top.tally.add(ok, skip);
                 let expected = top.results;
                 if number != expected {
                     let label = top.label();
@@ -328,7 +416,10 @@ impl Parser {
                     ));
                 }
                 let path = self.path(name);
-                if !ok {
+                // KTAP: with a SKIP directive the result may be either `ok` or `not ok`; both
+                // are skips.
+                let failed = !ok && !skip;
+                if failed {
                     self.outcome.failures.push(path.clone());
                 }
                 match closed {
@@ -337,7 +428,7 @@ impl Parser {
                         self.error(format!("subtest '{sub}' closed by a result named '{name}'"));
                     }
                     Some(_) => {}
-                    None if !ok => self.outcome.failed += 1,
+                    None if failed => self.outcome.failed += 1,
                     None if skip => {
                         self.outcome.skipped += 1;
                         self.outcome.skips.push(path);
@@ -347,6 +438,31 @@ impl Parser {
                         self.outcome.passes.push(path);
                     }
                 }
+            }
+        }
+    }
+
+    /// Holds a summary line to the results of the subtest it names: the innermost open one of
+    /// that name, else the one closed last if it has that name. A name that matches neither
+    /// (e.g. `Totals`) is not a suite's summary and is left alone.
+    fn check_summary(&mut self, name: &str, said: Tally) {
+        let found = self
+            .stack
+            .iter()
+            .rev()
+            .find(|f| f.name.as_deref() == Some(name))
+            .map(|f| f.tally)
+            .or_else(|| {
+                self.last_closed
+                    .as_ref()
+                    .filter(|(closed, _)| closed == name)
+                    .map(|(_, tally)| *tally)
+            });
+        if let Some(seen) = found {
+            if seen != said {
+                self.error(format!(
+                    "suite '{name}': its summary line says {said} but its results are {seen}"
+                ));
             }
         }
     }
@@ -373,11 +489,34 @@ pub fn parse(text: &str) -> Outcome {
     p.finish()
 }
 
+/// Splits an output that holds several top-level KTAP documents one after another (several
+/// runs, as `host-ktap --placement both` writes) into one text per document: a new document
+/// begins at each unindented `KTAP version 1` (or `TAP version 14`) line after the first; lines
+/// before the first belong to the first. Each part can then be [`parse`]d on its own.
+pub fn split_documents(text: &str) -> Vec<&str> {
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\r', '\n']).trim_end();
+        if bare == "KTAP version 1" || bare == "TAP version 14" {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    if starts.len() < 2 {
+        return vec![text];
+    }
+    starts[0] = 0;
+    starts.push(text.len());
+    starts.windows(2).map(|w| &text[w[0]..w[1]]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A full, passing run in the images' format, with `n` cases of which the last `skips` skip.
+    /// A full, passing run in the images' format, with `n` cases of which the last `skips` skip,
+    /// and the suite's summary line.
     fn seed(n: usize, skips: usize) -> String {
         let mut s = String::from("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: seed\n");
         s += &format!("    1..{n}\n");
@@ -388,7 +527,10 @@ mod tests {
                 s += &format!("    ok {i} case_{i}\n");
             }
         }
-        s += "# seed: pass:x fail:0 skip:y total:z\nok 1 seed\n";
+        s += &format!(
+            "    # seed: pass:{} fail:0 skip:{skips} total:{n}\nok 1 seed\n",
+            n - skips
+        );
         s
     }
 
@@ -413,6 +555,7 @@ mod tests {
     fn not_ok_fails_and_is_named() {
         let text = seed(3, 0)
             .replace("    ok 2 case_2", "    not ok 2 case_2")
+            .replace("pass:3 fail:0", "pass:2 fail:1")
             .replace("ok 1 seed", "not ok 1 seed");
         let o = parse(&text);
         assert_eq!((o.passed, o.failed, o.skipped), (2, 1, 0));
@@ -540,11 +683,194 @@ mod tests {
     }
 
     #[test]
-    fn not_ok_with_skip_still_fails() {
-        let text = seed(2, 0).replace("    ok 2 case_2", "    not ok 2 case_2 # SKIP why");
+    fn ok_and_not_ok_with_skip_are_skips() {
+        // KTAP: "the result of the test case result line can be either "ok" or "not ok" if the
+        // SKIP directive is used". Both count as skipped, neither as a failure.
+        for line in [
+            "    ok 2 case_2 # SKIP why",
+            "    not ok 2 case_2 # SKIP why",
+        ] {
+            let text = seed(2, 0)
+                .replace("    ok 2 case_2", line)
+                .replace("pass:2 fail:0 skip:0", "pass:1 fail:0 skip:1");
+            let o = parse(&text);
+            assert_eq!((o.passed, o.failed, o.skipped), (1, 0, 1), "{line}");
+            assert_eq!(o.skips, ["seed/case_2"], "{line}");
+            assert!(o.failures.is_empty(), "{line}: {:?}", o.failures);
+            assert!(o.passed(), "{line}: {:?}", o.errors);
+        }
+    }
+
+    #[test]
+    fn not_ok_suite_with_skip_is_not_a_failure() {
+        let text = seed(2, 2).replace("ok 1 seed", "not ok 1 seed # SKIP nothing applies");
         let o = parse(&text);
-        assert_eq!(o.failed, 1);
-        assert!(!o.passed());
+        assert_eq!((o.passed, o.failed, o.skipped), (0, 0, 2));
+        assert!(o.failures.is_empty(), "{:?}", o.failures);
+        assert!(o.passed(), "{:?}", o.errors);
+    }
+
+    #[test]
+    fn summary_line_is_read() {
+        assert_eq!(
+            summary("# seed: pass:9 fail:1 skip:2 total:12"),
+            Some((
+                "seed",
+                Tally {
+                    pass: 9,
+                    fail: 1,
+                    skip: 2,
+                    total: 12
+                }
+            ))
+        );
+        for not_one in [
+            "# machine: host/per-cpu, configuration: debug, cpus: 2",
+            "# seed: pass:x fail:0 skip:0 total:1",
+            "# seed: pass:1 fail:0 skip:0",
+            "# seed: pass:1 fail:0 skip:0 total:1 extra:1",
+            "# : pass:1 fail:0 skip:0 total:1",
+            "seed: pass:1 fail:0 skip:0 total:1",
+        ] {
+            assert_eq!(summary(not_one), None, "{not_one}");
+        }
+    }
+
+    #[test]
+    fn matching_summary_passes() {
+        let text = seed(11, 3);
+        assert!(text.contains("    # seed: pass:8 fail:0 skip:3 total:11\n"));
+        let o = parse(&text);
+        assert!(o.passed(), "{:?}", o.errors);
+        // A failing case and its summary agree: only the failure itself is reported.
+        let text = seed(3, 1)
+            .replace("    ok 1 case_1", "    not ok 1 case_1")
+            .replace("pass:2 fail:0", "pass:1 fail:1")
+            .replace("ok 1 seed", "not ok 1 seed");
+        let o = parse(&text);
+        assert!(o.errors.is_empty(), "{:?}", o.errors);
+        assert_eq!(o.failures, ["seed/case_1", "seed"]);
+    }
+
+    #[test]
+    fn missing_summary_passes() {
+        let text = seed(5, 1).replace("    # seed: pass:4 fail:0 skip:1 total:5\n", "");
+        assert!(!text.contains("pass:"));
+        let o = parse(&text);
+        assert!(o.passed(), "{:?}", o.errors);
+    }
+
+    /// The error a contradicting summary must raise, naming the suite and both counts.
+    fn assert_contradiction(text: &str, said: &str, seen: &str) {
+        let o = parse(text);
+        assert!(!o.passed(), "{text}");
+        let want = format!("suite 'seed': its summary line says {said} but its results are {seen}");
+        assert!(o.errors.contains(&want), "want {want:?} in {:?}", o.errors);
+        assert_eq!(o.errors.len(), 1, "{:?}", o.errors);
+    }
+
+    #[test]
+    fn contradicting_pass_count_fails() {
+        let text = seed(3, 1).replace("pass:2 fail:0", "pass:3 fail:0");
+        assert_contradiction(
+            &text,
+            "pass:3 fail:0 skip:1 total:3",
+            "pass:2 fail:0 skip:1 total:3",
+        );
+    }
+
+    #[test]
+    fn contradicting_fail_count_fails() {
+        // A summary that admits a failure the results do not show is as wrong as one that
+        // hides a failure.
+        let text = seed(3, 0).replace("pass:3 fail:0", "pass:3 fail:1");
+        assert_contradiction(
+            &text,
+            "pass:3 fail:1 skip:0 total:3",
+            "pass:3 fail:0 skip:0 total:3",
+        );
+        let text = seed(3, 0)
+            .replace("    ok 3 case_3", "    not ok 3 case_3")
+            .replace("ok 1 seed", "not ok 1 seed");
+        assert_contradiction(
+            &text,
+            "pass:3 fail:0 skip:0 total:3",
+            "pass:2 fail:1 skip:0 total:3",
+        );
+    }
+
+    #[test]
+    fn contradicting_skip_count_fails() {
+        let text = seed(4, 2).replace("skip:2", "skip:1");
+        assert_contradiction(
+            &text,
+            "pass:2 fail:0 skip:1 total:4",
+            "pass:2 fail:0 skip:2 total:4",
+        );
+    }
+
+    #[test]
+    fn contradicting_total_fails() {
+        let text = seed(4, 0).replace("total:4", "total:5");
+        assert_contradiction(
+            &text,
+            "pass:4 fail:0 skip:0 total:5",
+            "pass:4 fail:0 skip:0 total:4",
+        );
+    }
+
+    #[test]
+    fn summary_after_the_suite_result_and_of_other_suites() {
+        // Printed after the suite's own result line, it still describes that suite.
+        let moved = seed(3, 1)
+            .replace("    # seed: pass:2 fail:0 skip:1 total:3\n", "")
+            .replace(
+                "ok 1 seed\n",
+                "ok 1 seed\n    # seed: pass:2 fail:0 skip:1 total:3\n",
+            );
+        assert!(parse(&moved).passed(), "{:?}", parse(&moved).errors);
+        let wrong = moved.replace("pass:2 fail:0 skip:1", "pass:3 fail:0 skip:0");
+        assert!(!parse(&wrong).passed());
+        // Each suite's line is held to its own results; `# Totals:` names no suite.
+        let text = concat!(
+            "KTAP version 1\n1..2\n",
+            "    KTAP version 1\n    # Subtest: a\n    1..1\n    ok 1 x\n",
+            "    # a: pass:1 fail:0 skip:0 total:1\nok 1 a\n",
+            "    KTAP version 1\n    # Subtest: b\n    1..2\n",
+            "    ok 1 y\n    not ok 2 z # SKIP n/a\n",
+            "    # b: pass:1 fail:0 skip:1 total:2\nok 2 b\n",
+            "# Totals: pass:2 fail:0 skip:1 total:3\n",
+        );
+        let o = parse(text);
+        assert!(o.passed(), "{:?}", o.errors);
+        let o = parse(&text.replace(
+            "# a: pass:1 fail:0 skip:0 total:1",
+            "# a: pass:1 fail:0 skip:1 total:2",
+        ));
+        assert_eq!(
+            o.errors,
+            [
+                "suite 'a': its summary line says pass:1 fail:0 skip:1 total:2 \
+              but its results are pass:1 fail:0 skip:0 total:1"
+            ]
+        );
+    }
+
+    #[test]
+    fn documents_split_at_each_top_level_header() {
+        let one = seed(2, 0);
+        assert_eq!(split_documents(&one), [one.as_str()]);
+        let two = format!("boot chatter\n{}{}", seed(2, 0), seed(3, 1));
+        let parts = split_documents(&two);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0], format!("boot chatter\n{}", seed(2, 0)));
+        assert_eq!(parts[1], seed(3, 1));
+        for part in parts {
+            assert!(parse(part).passed(), "{:?}", parse(part).errors);
+        }
+        // A nested document's header is not a top-level one.
+        assert_eq!(split_documents("    KTAP version 1\n").len(), 1);
+        assert_eq!(split_documents(""), [""]);
     }
 
     #[test]

@@ -8,6 +8,8 @@ mod asm;
 mod bench;
 mod cmd;
 mod config;
+mod host_ktap;
+mod kallsyms;
 mod ktap;
 mod library;
 mod oops;
@@ -48,11 +50,20 @@ commands:
                           each (default 5), and print OTHER against BASE: might_fault,
                           get_user::<u64> and copy_to_user of 64 B (medians of the per-boot
                           medians, the difference per call and the ratio)
+  kallsyms <ELF>...       fill each image's symbol-table area (mightfault_core::kallsyms_area!) with
+                          its functions, in place (llvm-nm-22), so its reports name them; every
+                          image xtask builds gets this after linking (see PORTING.md)
   ktap <FILE|-> [--image ELF]
                           judge a saved serial log (or stdin) as `qemu` would, minus the exit
                           status; with --image (e.g. target/cross/images/seed-image-x86_64-debug),
                           also hold the log to that arch's guaranteed cases and resolve its oops
                           addresses in that image
+  host-ktap [--config NAME] [--out FILE] [--cpus N] [--seed S] [--placement per-cpu|per-task|both]
+                          run the host suites (tests/examples/host-ktap.rs) in a host
+                          configuration (debug, production, legacy, full, preempt) and write
+                          only the machine's console, one KTAP document per run, to FILE or
+                          stdout (Linux's kunit.py parse reads one document per file), then
+                          judge it as `ktap` does (defaults: debug, 2 cpus, seed 1, per-cpu)
   test                    everything: fmt, clippy and tests in every host configuration, the
                           second consumer (tests/minikernel), cargo doc (host and targets),
                           cargo package of the library, image clippy, then
@@ -121,6 +132,10 @@ fn dispatch(args: &[String]) -> std::result::Result<(), Error> {
             let (file, image) = parse_ktap(rest)?;
             Ok(judge_log(file, image)?)
         }
+        "kallsyms" => Ok(kallsyms::command(rest)?),
+        "host-ktap" => Ok(host_ktap::run(
+            &host_ktap::parse_args(rest).map_err(Error::Usage)?,
+        )?),
         "test" => {
             no_more(rest)?;
             Ok(test_all()?)
@@ -460,6 +475,15 @@ fn test_steps() -> Vec<Step> {
             .map(|s| s.to_string())
             .collect();
         steps.push(cargo_step(format!("cargo test [{}]", c.name), test));
+        // The same suites' KTAP alone, as Linux's parser takes it.
+        steps.push(Step {
+            name: format!("host-ktap [{}]", c.name),
+            run: Box::new(move || {
+                let mut o = host_ktap::Options::new(c);
+                o.out = Some(host_ktap::test_output(c));
+                host_ktap::run(&o)
+            }),
+        });
     }
     // The second consumer, as an outside kernel builds it.
     for config in library::MINIKERNEL_CONFIGS {
@@ -700,11 +724,15 @@ mod tests {
         let library = library::MINIKERNEL_CONFIGS.len() + 1 + images + 1;
         assert_eq!(
             names.len(),
-            1 + 2 * CONFIGS.len() + library + images * image_configs + 2 + 1
+            1 + 3 * CONFIGS.len() + library + images * image_configs + 2 + 1
         );
         assert_eq!(names[1], "clippy [debug]");
         assert_eq!(names[2], "cargo test [debug]");
-        assert_eq!(names[8], "cargo test [full]");
+        assert_eq!(names[3], "host-ktap [debug]");
+        assert_eq!(names[4], "clippy [production]");
+        assert_eq!(names[11], "cargo test [full]");
+        assert_eq!(names[12], "host-ktap [full]");
+        assert_eq!(names[3 * CONFIGS.len()], "host-ktap [preempt]");
     }
 
     #[test]

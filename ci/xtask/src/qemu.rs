@@ -86,6 +86,12 @@ pub fn build_image(image: &str, arch: &Arch, config: &Config) -> Result<PathBuf>
     let copy = images.join(format!("{image}-{}-{}", arch.name, config.name));
     std::fs::copy(&elf, &copy)
         .map_err(|e| format!("copy {} -> {}: {e}", elf.display(), copy.display()))?;
+    // The image's reports name functions from the table embedded here, after linking.
+    let table = crate::kallsyms::embed(&copy)?;
+    println!(
+        "kallsyms: {} functions, {} of {} bytes",
+        table.symbols, table.used, table.capacity
+    );
     Ok(copy)
 }
 

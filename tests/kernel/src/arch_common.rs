@@ -14,8 +14,8 @@ pub(crate) static MACHINE_STATE: MachineState = MachineState::new();
 /// Expands, inside a bare-metal arch's `unsafe impl Arch`, to its `preempt_schedule` (the
 /// shared scheduler's), `console_write` (the shared console's locked write to the arch's
 /// `ConsoleDevice`), `cpu_relax` (the compiler's spin-loop hint: `pause` on x86_64, nothing or a
-/// no-op hint elsewhere), `debug_state` ([`DEBUG_STATE`]) and `machine_state`
-/// ([`MACHINE_STATE`]).
+/// no-op hint elsewhere), `debug_state` ([`DEBUG_STATE`]), `machine_state`
+/// ([`MACHINE_STATE`]) and `kernel_symbols` (the image's table, [`crate::kallsyms`]).
 macro_rules! bare_metal_arch_common {
     () => {
         fn preempt_schedule() {
@@ -39,6 +39,10 @@ macro_rules! bare_metal_arch_common {
         #[inline(always)]
         fn machine_state() -> &'static mightfault_core::MachineState {
             &$crate::arch_common::MACHINE_STATE
+        }
+
+        fn kernel_symbols() -> mightfault_core::symbol_table::SymbolTable<'static> {
+            $crate::kallsyms::kernel_symbols()
         }
     };
 }

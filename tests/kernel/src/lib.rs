@@ -36,6 +36,8 @@ pub mod extable;
 #[cfg(target_os = "none")]
 pub mod extable_reverse;
 #[cfg(target_os = "none")]
+pub mod kallsyms;
+#[cfg(target_os = "none")]
 pub mod online_cpus;
 #[cfg(target_os = "none")]
 pub mod oops;

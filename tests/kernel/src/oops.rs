@@ -3,12 +3,19 @@
 //! knows.
 //!
 //! ```text
-//! Oops: <what>
-//! CPU: <n> PID: <pid> Comm: <name> (<Arch::NAME>)
+//! Oops: <what> [#1] SMP
+//! CPU: <n> UID: 0 PID: <pid> Comm: <name> Not tainted 0.1.0 #1 NONE
+//! Hardware name: <the machine>
 //! <the arch's register lines>
 //! preempt_count: <hex> pagefault_disabled: <n>
-//! ---[ end trace ]---
+//! Call Trace:
+//! <the interrupted instruction, then its callers, in the arch's style>
+//! ---[ end trace 0000000000000000 ]---
 //! ```
+//!
+//! The shape is Linux's `die()`: the `Oops:` line with the oops counter (always `#1`: the
+//! first oops ends the run), `show_regs()`'s CPU line and registers, the call trace from the
+//! trap frame, the end marker.
 //!
 //! The whole oops is formatted into a fixed buffer first and reaches the console in one forced
 //! write, so another cpu's output cannot land in the middle of it. The register lines are
@@ -18,15 +25,18 @@
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use mightfault_core::call_trace::{write_call_trace, TraceStart};
+use mightfault_core::dump_stack::write_dump_stack_header;
 use mightfault_core::preempt::preempt_count;
+use mightfault_core::warn::END_TRACE;
 use mightfault_core::Arch;
 
 use crate::console::{self, ConsoleDevice};
 use crate::sched::{SchedHooks, MAX_CPUS};
 
-/// Room for the largest oops (powerpc64's, with 32 GPRs, is about 1 KiB): on the stack of the
-/// cpu that crashed, so two cpus may oops at once.
-const OOPS_BUFFER_SIZE: usize = 2048;
+/// Room for the largest oops (powerpc64's, with 32 GPRs and a call trace of 32 frames, is
+/// about 5 KiB): on the stack of the cpu that crashed, so two cpus may oops at once.
+const OOPS_BUFFER_SIZE: usize = 8192;
 
 /// Which cpus are printing an oops: a fault while formatting one (the current task not set up
 /// yet, say) must end the run rather than recurse.
@@ -60,8 +70,9 @@ impl Write for OopsBuffer {
     }
 }
 
-/// Prints an oops (`what` in the header, then the lines `registers` writes) and ends the run
-/// with failure through the arch's exit.
+/// Prints an oops (`what` in the header, then the lines `registers` writes, then the call trace
+/// from `trace`, the trap frame's registers) and ends the run with failure through the arch's
+/// exit.
 ///
 /// `what` says what happened, with whatever the arch adds on the same line (a vector, an error
 /// code). `registers` writes the arch's register block, each line ended by `\n`.
@@ -70,6 +81,7 @@ impl Write for OopsBuffer {
 /// Never returns; any context, typically a fault or interruption handler. Masks interrupts.
 pub fn oops<A: ConsoleDevice + SchedHooks>(
     what: fmt::Arguments<'_>,
+    trace: TraceStart,
     registers: impl FnOnce(&mut dyn Write) -> fmt::Result,
 ) -> ! {
     mightfault_core::local_irq_disable::<A>();
@@ -86,7 +98,7 @@ pub fn oops<A: ConsoleDevice + SchedHooks>(
         bytes: [0; OOPS_BUFFER_SIZE],
     };
     // Formatting into the buffer cannot fail (it truncates instead).
-    let _ = format::<A>(&mut out, cpu, what, registers);
+    let _ = format::<A>(&mut out, what, trace, registers);
     console::write_forced::<A>(out.text());
     A::exit(false)
 }
@@ -94,19 +106,13 @@ pub fn oops<A: ConsoleDevice + SchedHooks>(
 /// The oops text: the header, the arch's registers, the trailer.
 fn format<A: Arch>(
     out: &mut OopsBuffer,
-    cpu: u32,
     what: fmt::Arguments<'_>,
+    trace: TraceStart,
     registers: impl FnOnce(&mut dyn Write) -> fmt::Result,
 ) -> fmt::Result {
     let task = A::current_task();
-    writeln!(out, "Oops: {what}")?;
-    writeln!(
-        out,
-        "CPU: {cpu} PID: {} Comm: {} ({})",
-        task.pid(),
-        task.name(),
-        A::NAME
-    )?;
+    writeln!(out, "Oops: {what} [#1] SMP")?;
+    write_dump_stack_header::<A>(out)?;
     registers(out)?;
     writeln!(
         out,
@@ -114,5 +120,6 @@ fn format<A: Arch>(
         preempt_count::<A>(),
         task.pagefault_disable_depth()
     )?;
-    out.write_str("---[ end trace ]---\n")
+    write_call_trace::<A>(out, trace)?;
+    writeln!(out, "{END_TRACE}")
 }

@@ -294,7 +294,7 @@ pub(super) fn stress_nested_contexts<M: ContextMachine>() -> Outcome {
         (
             count_reports(text),
             count(text, "BUG:") - count_reports(text),
-            count(text, "WARN"),
+            count(text, "WARNING:"),
         )
     });
     mightfault_core::kprint!(

@@ -29,7 +29,7 @@ pub(super) fn copy_to_user_in_hardirq_is_fixed_up<M: ContextMachine>() -> Outcom
     let (reports, warnings) = captured::<M, _>(|text| {
         (
             count_reports(text),
-            count(text, "WARNING: user access fault in atomic context"),
+            count(text, "user access fault in atomic context without"),
         )
     });
     check!(M, interrupted, "no interrupt ran the copies");

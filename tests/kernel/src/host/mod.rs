@@ -18,9 +18,12 @@ mod irq;
 mod machine;
 mod memory;
 mod placement;
+mod run;
 mod sched;
+mod stack_trace;
 mod uaccess;
 
 pub use machine::{Machine, MachineConfig};
 pub use memory::{PAGE_SIZE, USER_LIMIT};
 pub use placement::{CountPlacement, Host, HostPerCpu, HostPerTask, PerCpu, PerTask};
+pub use run::{run_suites, SuiteRun};

@@ -3,7 +3,9 @@
 use std::marker::PhantomData;
 
 use mightfault_core::preempt_count::TaskPreemptCount;
-use mightfault_core::{Arch, DebugState, IrqFlags, PreemptCountStore, TaskContext};
+use mightfault_core::{
+    Arch, DebugState, IrqFlags, PreemptCountStore, StackFrame, TaskContext, TraceStart,
+};
 
 use super::clock::RELAX_NS;
 use super::cpu::SimCpuCount;
@@ -119,5 +121,13 @@ unsafe impl<P: CountPlacement> Arch for Host<P> {
 
     fn machine_state() -> &'static mightfault_core::MachineState {
         current().0.machine_state()
+    }
+
+    fn walk_stack(start: TraceStart, visit: &mut dyn FnMut(StackFrame) -> bool) {
+        super::stack_trace::walk(start, visit);
+    }
+
+    fn write_symbol(out: &mut dyn core::fmt::Write, address: usize) -> core::fmt::Result {
+        super::stack_trace::write_symbol(out, address)
     }
 }

@@ -41,7 +41,7 @@ pub use api::{
 pub use completion::Completion;
 pub use first_task::spawn_first_task;
 pub use hooks::SchedHooks;
-pub use task::{Task, MAX_TASKS};
+pub use task::{Task, MAX_TASKS, TASK_STACK_SIZE};
 pub use tick::{
     run_in_hardirq, set_tick_hz, set_time_slice_ticks, switch_stats, tick_period_ns,
     timer_interrupt,
@@ -49,3 +49,12 @@ pub use tick::{
 
 /// Most cpus a bare-metal image brings up; arches size their per-cpu tables with it.
 pub const MAX_CPUS: usize = 8;
+
+/// The bounds of the running task's stack (`low..high`), for the stack walkers; `None` before
+/// the cpu runs a task with a known stack.
+///
+/// # Context
+/// Never sleeps; any context after the cpu is up.
+pub fn current_stack_range<H: SchedHooks>() -> Option<(usize, usize)> {
+    switch::current_task::<H>().stack_range()
+}

@@ -11,7 +11,9 @@ use super::MAX_CPUS;
 
 /// Most tasks alive at once (idle tasks not counted).
 pub const MAX_TASKS: usize = 32;
-const TASK_STACK_SIZE: usize = 64 * 1024;
+/// Every stack of the images, task or boot (idle) stack, is this large: the stack walkers'
+/// bounds are the running task's `stack_bottom` plus this.
+pub const TASK_STACK_SIZE: usize = 64 * 1024;
 /// Written at the bottom of every task stack and checked at each switch: a cheap overflow alarm.
 const STACK_CANARY: u64 = 0x57ac_4ca7_a5ee_d5e5;
 pub(super) const NO_CPU: u32 = u32::MAX;
@@ -139,6 +141,12 @@ impl Task {
     /// Frees the task's slot (it is dead and off every cpu).
     pub(super) fn release_slot(&self) {
         SLOT_USED[self.slot.get()].store(false, Ordering::Release);
+    }
+
+    /// The bounds of this task's stack (`bottom..bottom + TASK_STACK_SIZE`), once it has one.
+    pub fn stack_range(&self) -> Option<(usize, usize)> {
+        let bottom = self.stack_bottom.get();
+        (bottom != 0).then_some((bottom, bottom + TASK_STACK_SIZE))
     }
 
     /// Ends the run when the task overflowed its stack.
