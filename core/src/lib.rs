@@ -55,6 +55,7 @@ pub mod pagefault;
 pub mod preempt;
 pub mod preempt_count;
 pub mod rcu;
+pub mod schedule_bug;
 pub mod softirq;
 pub mod spinlock;
 pub mod symbol_table;

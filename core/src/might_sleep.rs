@@ -209,7 +209,7 @@ fn write_sleep_report<A: Arch>(
 /// the code the lock function returned to; a backend without a stack walker prints the
 /// caller's `file:line` there instead.
 #[cfg(feature = "debug-atomic-sleep")]
-fn write_held_locks<A: Arch>(out: &mut dyn Write) -> fmt::Result {
+pub(crate) fn write_held_locks<A: Arch>(out: &mut dyn Write) -> fmt::Result {
     let task = A::current_task();
     let locks = task.held_locks();
     let depth = locks.depth();
@@ -261,7 +261,7 @@ fn write_code_site<A: Arch>(
 /// `Preemption disabled at:` and `[<address>] function+0x1c/0x90` (`print_ip_sym()`), or the
 /// `file:line` of that place where the backend's walker found no address.
 #[cfg(all(feature = "debug-atomic-sleep", feature = "debug-preempt"))]
-fn write_preempt_disable_ip<A: Arch>(out: &mut dyn Write, count: u32) -> fmt::Result {
+pub(crate) fn write_preempt_disable_ip<A: Arch>(out: &mut dyn Write, count: u32) -> fmt::Result {
     if count == 0 {
         return Ok(());
     }

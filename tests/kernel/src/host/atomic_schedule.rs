@@ -11,7 +11,7 @@
 //! stays 0. The scheduler does not know which one its caller uses, so it checks both, each
 //! through its own store.
 
-use mightfault_core::{kprint, Arch, PreemptCountStore};
+use mightfault_core::{Arch, PreemptCountStore};
 
 use super::placement::{HostPerCpu, HostPerTask};
 
@@ -30,13 +30,6 @@ fn check_store<A: Arch>() {
     if count == 0 {
         return;
     }
-    let task = A::current_task();
-    kprint!(
-        A,
-        "BUG: scheduling while atomic: {}/{}/{:#010x}\n",
-        task.name(),
-        task.pid(),
-        count
-    );
+    mightfault_core::schedule_bug::report_scheduling_while_atomic::<A>(count);
     <A::PreemptCount as PreemptCountStore>::sub(count);
 }

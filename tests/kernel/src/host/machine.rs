@@ -401,18 +401,19 @@ impl Machine {
 
     /// A fault outside any user access: print an oops and stop the task, as a kernel would.
     fn oops<A: Arch>(&self, addr: usize, write: bool) -> ! {
-        let (_, task) = current();
-        mightfault_core::kprint!(
-            A,
-            "BUG: unable to handle page fault for address: {:#x}\n\
-             #PF: supervisor {} access in kernel mode\n\
-             Oops: CPU: {} PID: {} Comm: {}\n",
-            addr,
-            if write { "write" } else { "read" },
-            task.cpu(),
-            task.pid(),
-            task.context().name()
-        );
+        // Linux's x86 page-fault oops, with the simulated task's call trace.
+        mightfault_core::console::report_with_trace::<A>(|out, marker| {
+            writeln!(
+                out,
+                "BUG: unable to handle page fault for address: {addr:016x}\n\
+                 #PF: supervisor {} access in kernel mode\n\
+                 Oops: Oops: {:04x} [#1] SMP",
+                if write { "write" } else { "read" },
+                if write { 2 } else { 0 },
+            )?;
+            mightfault_core::dump_stack::write_dump_stack::<A>(out, marker)?;
+            writeln!(out, "{}", mightfault_core::warn::END_TRACE)
+        });
         panic!("oops: page fault at {addr:#x} outside a user access");
     }
 }

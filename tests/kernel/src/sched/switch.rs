@@ -4,7 +4,7 @@ use core::ptr;
 use core::sync::atomic::Ordering;
 
 use mightfault_core::rcu::rcu_note_context_switch;
-use mightfault_core::{kprint, Arch, PreemptCountStore};
+use mightfault_core::{Arch, PreemptCountStore};
 
 use super::api::exit_current;
 use super::hooks::SchedHooks;
@@ -42,13 +42,7 @@ pub(super) fn schedule<H: SchedHooks>() {
     // interrupts) and RCU depth (a preempted reader) are not atomicity.
     let count = mightfault_core::preempt_count::<H>();
     if count != 0 {
-        kprint!(
-            H,
-            "BUG: scheduling while atomic: {}/{}/{:#010x}\n",
-            prev.context().name(),
-            prev.context().pid(),
-            count
-        );
+        mightfault_core::schedule_bug::report_scheduling_while_atomic::<H>(count);
         Count::<H>::sub(count);
     }
     Count::<H>::clear_need_resched();
