@@ -70,8 +70,12 @@ impl<const N: usize> Default for KallsymsArea<N> {
 /// SymbolTable<'static>` that reads it; return it from [`crate::Arch::kernel_symbols`]. Use it
 /// once per image, then run `cargo xtask kallsyms <image>` after every link (PORTING.md).
 ///
-/// ```ignore
-/// mightfault_core::kallsyms_area!(pub fn kernel_symbols, 128 * 1024);
+/// ```
+/// mightfault_core::kallsyms_area!(pub fn kernel_symbols, 64 * 1024);
+///
+/// // Until `cargo xtask kallsyms` fills it, the table is empty and reports print addresses.
+/// assert!(kernel_symbols().is_empty());
+/// assert!(kernel_symbols().lookup(kernel_symbols as usize as u64).is_none());
 /// ```
 #[macro_export]
 macro_rules! kallsyms_area {
