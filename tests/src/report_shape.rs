@@ -299,3 +299,69 @@ fn check_top_frames<M: SeedMachine>(
     }
     Ok(())
 }
+
+/// Checks every report in `text` that begins with `header`: it carries a call trace in the
+/// machine's style, whose top frames (the first eight) name `primitive` (a part of the
+/// reporting function's name) and, when `caller` is given and the machine can name it, the
+/// function that called the primitive. Returns how many reports it checked.
+pub(crate) fn check_traces<M: SeedMachine>(
+    text: &str,
+    header: &str,
+    primitive: &str,
+    caller: Option<&CodeSite>,
+) -> Result<usize, Mismatch> {
+    let style = M::CALL_TRACE_STYLE;
+    let caller_name = caller.and_then(|site| function_name::<M>(site.ip));
+    let mut checked = 0;
+    for (start, _) in text.match_indices(header) {
+        let report = &text[start..];
+        let Some(trace_at) = report.find("\nCall Trace:\n") else {
+            return Err(Line::format(format_args!(
+                "report {checked} ({header}) has no call trace"
+            )));
+        };
+        let mut names: [&str; 8] = [""; 8];
+        let mut frames = 0;
+        for line in report[trace_at + 13..].lines() {
+            if style == CallTraceStyle::X86 && (line == " <TASK>" || line == " <IRQ>") {
+                continue;
+            }
+            let Some(name) = frame_name(style, line) else {
+                break;
+            };
+            if frames < names.len() {
+                names[frames] = name;
+            }
+            frames += 1;
+        }
+        let top = &names[..frames.min(names.len())];
+        let mut listed = Line::<320>::format(format_args!(""));
+        for name in top {
+            let _ = write!(listed, "{name}; ");
+        }
+        if top.is_empty() {
+            return Err(Line::format(format_args!(
+                "report {checked} ({header}): an empty call trace"
+            )));
+        }
+        // A machine without names prints bare addresses: only the shape is checked then.
+        let named = top.iter().any(|name| !name.is_empty());
+        if named && !top.iter().any(|name| name.contains(primitive)) {
+            return Err(Line::format(format_args!(
+                "report {checked} ({header}): no `{primitive}` frame: {}",
+                listed.as_str()
+            )));
+        }
+        if let Some(caller) = &caller_name {
+            if !top.contains(&caller.as_str()) {
+                return Err(Line::format(format_args!(
+                    "report {checked} ({header}): `{}` not among the top frames: {}",
+                    caller.as_str(),
+                    listed.as_str()
+                )));
+            }
+        }
+        checked += 1;
+    }
+    Ok(checked)
+}

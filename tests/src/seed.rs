@@ -11,7 +11,7 @@ use mightfault_uaccess::{__copy_to_user_inatomic, copy_to_user};
 
 use crate::ktap::{Case, Outcome, Suite};
 use crate::machine::{PageKind, SeedMachine};
-use crate::report_shape::{check_sleep_report, ExpectedReport};
+use crate::report_shape::{check_sleep_report, check_traces, ExpectedReport};
 use crate::support::{
     captured, check, code_site, count, names_location, names_site, pattern, CodeSite,
 };
@@ -19,6 +19,7 @@ use crate::support::{
 const DATA: [u8; 64] = pattern::<64>(0x11);
 const SLEEP_BUG: &str = "BUG: sleeping function called from invalid context at ";
 const LOCKUP_BUG: &str = "BUG: spinlock lockup suspected on CPU#";
+const CUT_HERE: &str = "------------[ cut here ]------------";
 const ATOMIC_FAULT_WARNING: &str =
     "user access fault in atomic context without pagefault_disable()";
 /// How long the deadlock case lets a spinner wait before its watchdog reports.
@@ -228,8 +229,13 @@ fn atomic_fault_fixup_warns_once<M: SeedMachine>() -> Outcome {
         *result = unsafe { __copy_to_user_inatomic::<M>(user, &DATA) };
     }
     preempt_enable::<M>();
-    let (warnings, bugs) =
-        captured::<M, _>(|text| (count(text, ATOMIC_FAULT_WARNING), count(text, "BUG:")));
+    let (warnings, bugs, traces) = captured::<M, _>(|text| {
+        (
+            count(text, ATOMIC_FAULT_WARNING),
+            count(text, "BUG:"),
+            check_traces::<M>(text, ATOMIC_FAULT_WARNING, "warn_atomic_fault_once", None),
+        )
+    });
     check!(
         M,
         results.iter().all(|&left| left == DATA.len()),
@@ -238,6 +244,9 @@ fn atomic_fault_fixup_warns_once<M: SeedMachine>() -> Outcome {
     );
     check!(M, warnings == 1, "the warning appeared {} times", warnings);
     check!(M, bugs == 0, "{} BUG reports printed", bugs);
+    if let Err(why) = &traces {
+        check!(M, false, "{}", why.as_str());
+    }
     check!(M, !M::user_page_present(user), "the page was paged in");
     Outcome::Pass
 }
@@ -443,10 +452,20 @@ fn lock_migration_deadlock<M: SeedMachine>() -> Outcome {
     let resumed_on = M::cpu_id();
     guard.unlock();
     let still_held = lock.value();
+    let site = code_site::<M>();
     let retry = lock.lock_with_watchdog::<M>(LOCKUP_WATCHDOG_NS);
     let lockup = retry.as_ref().err().copied();
     drop(retry);
-    let report = captured::<M, _>(LockupReport::parse);
+    let (report, traces) = captured::<M, _>(|text| {
+        (
+            LockupReport::parse(text),
+            check_traces::<M>(text, LOCKUP_BUG, "report_lockup", Some(&site)),
+        )
+    });
+    match &traces {
+        Ok(checked) => check!(M, *checked == 1, "{} lockup reports", checked),
+        Err(why) => check!(M, false, "{}", why.as_str()),
+    }
     check!(M, not_copied == 0, "the copy left {} bytes", not_copied);
     check!(
         M,
@@ -548,12 +567,19 @@ fn debug_preempt_underflow<M: SeedMachine>() -> Outcome {
     if !config::DEBUG_PREEMPT {
         return Outcome::Skip("needs debug-preempt");
     }
+    // The WARN reports' call traces must name this function, which the site is in.
+    let site = code_site::<M>();
     pagefault_enable::<M>();
     let pagefault_depth = M::current_task().pagefault_disable_depth();
     preempt_enable::<M>();
     let count_after = preempt_count::<M>();
     let expected = 1 + config::PREEMPT_COUNT as usize;
-    let warnings = captured::<M, _>(|text| count(text, "DEBUG_LOCKS_WARN_ON("));
+    let (warnings, traces) = captured::<M, _>(|text| {
+        (
+            count(text, "DEBUG_LOCKS_WARN_ON("),
+            check_traces::<M>(text, CUT_HERE, "debug_locks_warn", Some(&site)),
+        )
+    });
     check!(
         M,
         warnings == expected,
@@ -561,6 +587,16 @@ fn debug_preempt_underflow<M: SeedMachine>() -> Outcome {
         warnings,
         expected
     );
+    match &traces {
+        Ok(framed) => check!(
+            M,
+            *framed == expected,
+            "{} reports framed by cut here, expected {}",
+            framed,
+            expected
+        ),
+        Err(why) => check!(M, false, "{}", why.as_str()),
+    }
     check!(
         M,
         pagefault_depth == 0,
