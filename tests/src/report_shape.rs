@@ -6,6 +6,10 @@
 //! `+0xoffset/0xsize`. The call trace is checked for its shape in the machine's style and for
 //! its top frames: the reporter, then `might_fault`'s slow path, then the test function.
 
+// A mismatch is explained in a fixed buffer (the images have no allocator); it is returned
+// once per report checked, so its size costs nothing that matters.
+#![allow(clippy::result_large_err)]
+
 use core::fmt::Write;
 use core::panic::Location;
 
@@ -37,7 +41,7 @@ fn mismatch(index: usize, line: &str, expected: &str) -> Mismatch {
 }
 
 /// Whether `text` starts with exactly `n` lowercase hex digits and then `rest`.
-fn hex_then<'t>(text: &'t str, n: usize) -> Option<&'t str> {
+fn hex_then(text: &str, n: usize) -> Option<&str> {
     let digits = text.get(..n)?;
     digits
         .bytes()

@@ -42,3 +42,4 @@ pub mod msr;
 pub mod percpu;
 #[cfg(target_arch = "powerpc64")]
 pub mod uaccess;
+pub mod unwind;

@@ -49,6 +49,10 @@ global_asm!(
     "mtctr 12",
     "bctrl",
     "b .",
+    // Sizes, so that the image's symbol table names addresses in this code (the trampoline
+    // ends every task's call trace).
+    ".size mf_ppc_switch_stacks, mf_ppc_task_trampoline - mf_ppc_switch_stacks",
+    ".size mf_ppc_task_trampoline, . - mf_ppc_task_trampoline",
     ".popsection",
     frame = const SWITCH_FRAME,
     cr = const CR_SLOT,

@@ -52,6 +52,8 @@ pub mod xics;
 pub use crate::online_cpus::nr_cpus;
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
+/// r1, the current frame (for the suite's corrupt-back-chain case).
+pub use mightfault_arch::powerpc64::unwind::current_frame;
 
 /// The powerpc64 machine. A zero-sized type: the machine is implicit, as it is for kernel code.
 pub struct Ppc64;

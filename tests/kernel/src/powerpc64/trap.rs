@@ -29,7 +29,10 @@
 //!
 //! Every exception not handled below prints an oops with the registers and ends the run; so
 //! does any exception that interrupted code running with MSR\[RI\] clear (the entry or exit
-//! path itself), whose state is lost.
+//! path itself), whose state is lost. The oops's call trace starts from the frame's NIP, LR
+//! and r1; a call trace taken inside a handler crosses the frame into the interrupted code
+//! ([`interrupt_frame`] tells the back-chain walker how: the frame's back chain is the
+//! interrupted r1, and its LR save slot holds the return address of `bl mf_ppc_trap`).
 //!
 //! User access (KUAP, `mightfault_arch::powerpc64::kuap`): the entry saves the interrupted
 //! AMR in the frame and blocks user access before any Rust code runs, so no handler runs with
@@ -45,6 +48,8 @@ use core::mem::offset_of;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use mightfault_arch::powerpc64::kuap::AMR_BLOCKED;
+use mightfault_arch::powerpc64::unwind::InterruptFrame;
+use mightfault_core::call_trace::{symbolized, TraceStart};
 
 use super::cpu::{MSR_EE, MSR_RI};
 use super::layout::{phys_to_virt, virt_to_phys};
@@ -178,6 +183,9 @@ global_asm!(
     "mtmsrd 0, 1",
     "addi 3, 1, {hdr}",
     "bl mf_ppc_trap",
+    // The return address of the call: what a stack walk finds in this frame's LR save slot
+    // (mf_ppc_trap saves it there), telling it the frame is an interrupt frame.
+    ".Lmf_ppc_trap_return:",
     "nop",
     // Back with interrupts masked, maybe on another cpu than the one that took the
     // exception (the handler may have switched tasks): everything comes from the frame.
@@ -212,6 +220,15 @@ global_asm!(
     "ld 0, {hdr}(1)",
     "ld 1, {hdr} + 8(1)",
     "rfid",
+    // Sizes, so that the image's symbol table names addresses in the entry code.
+    ".size mf_ppc_vec_real, mf_ppc_vec_virt - mf_ppc_vec_real",
+    ".size mf_ppc_vec_virt, . - mf_ppc_vec_virt",
+    ".popsection",
+    ".pushsection .rodata.mf_ppc_trap_return, \"a\"",
+    ".balign 8",
+    ".globl mf_ppc_trap_return",
+    "mf_ppc_trap_return:",
+    ".quad .Lmf_ppc_trap_return",
     ".popsection",
     srr0 = const PACA_SRR0,
     srr1 = const PACA_SRR1,
@@ -238,6 +255,24 @@ global_asm!(
 extern "C" {
     static mf_ppc_vec_template: [u32; 3];
     fn mf_ppc_vec_real();
+    /// The return address of the entry's `bl mf_ppc_trap`.
+    static mf_ppc_trap_return: usize;
+}
+
+/// The interrupt frame as the back-chain walker sees it: the frame's LR save slot holds the
+/// return into the entry (`mf_ppc_trap` saves it there), the back chain is the interrupted r1,
+/// and the [`TrapFrame`] follows the header.
+///
+/// # Context
+/// Never sleeps; any context.
+pub fn interrupt_frame() -> InterruptFrame {
+    InterruptFrame {
+        // SAFETY: a constant the assembler emitted (read-only data).
+        return_address: unsafe { core::ptr::addr_of!(mf_ppc_trap_return).read() },
+        nip: FRAME_HEADER + offset_of!(TrapFrame, nip),
+        link: FRAME_HEADER + offset_of!(TrapFrame, lr),
+        size: FRAME_HEADER + core::mem::size_of::<TrapFrame>(),
+    }
 }
 
 /// First and last vector slots filled (every 0x80 in between).
@@ -437,7 +472,16 @@ fn vector_name(trap: u64) -> &'static str {
 /// # Context
 /// Never returns; exception context.
 pub fn oops(frame: &TrapFrame, what: &str, address: Option<u64>) -> ! {
-    crate::oops::oops::<Ppc64>(format_args!("{what} (vector {:#x})", frame.trap), |out| {
+    // The call trace starts from the interrupted registers: NIP, then LR as a guess, then the
+    // back chain from r1.
+    let trace = TraceStart::Interrupted {
+        ip: frame.nip as usize,
+        sp: frame.gpr[1] as usize,
+        fp: frame.gpr[1] as usize,
+        link: frame.lr as usize,
+    };
+    let header = format_args!("{what} (vector {:#x})", frame.trap);
+    crate::oops::oops::<Ppc64>(header, trace, |out| {
         // `cargo xtask qemu` reads the code addresses after `NIP:` and `LR:`
         // (ci/xtask/src/config.rs).
         write!(
@@ -456,6 +500,18 @@ pub fn oops(frame: &TrapFrame, what: &str, address: Option<u64>) -> ! {
             }
             writeln!(out)?;
         }
-        Ok(())
+        // Linux's show_regs() ends with the two code addresses named (`NIP [..] %pS`).
+        writeln!(
+            out,
+            "NIP [{:016x}] {}",
+            frame.nip,
+            symbolized::<Ppc64>(frame.nip as usize)
+        )?;
+        writeln!(
+            out,
+            "LR [{:016x}] {}",
+            frame.lr,
+            symbolized::<Ppc64>(frame.lr as usize)
+        )
     })
 }
