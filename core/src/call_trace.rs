@@ -105,6 +105,17 @@ pub fn write_symbol_from_table<A: Arch>(out: &mut dyn Write, address: usize) -> 
     }
 }
 
+/// Placed after a function's last call (to a reporter) so that the call is not a tail call:
+/// a tail call reuses the caller's frame, and the call trace would lose the caller's line
+/// (`might_fault`'s slow path, say, between the reporter and the code that faulted).
+///
+/// # Context
+/// Never sleeps; any context. Only a compiler barrier.
+#[inline(always)]
+pub fn keep_frame() {
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+}
+
 /// The return address into the caller of the function whose frame holds `marker` (Linux's
 /// `_RET_IP_` of that function), or 0 when the backend finds no frame.
 ///

@@ -69,4 +69,5 @@ pub fn write_dump_stack<A: Arch>(out: &mut dyn Write, marker: usize) -> fmt::Res
 #[inline(never)]
 pub fn dump_stack<A: Arch>() {
     crate::console::report_with_trace::<A>(|out, marker| write_dump_stack::<A>(out, marker));
+    crate::call_trace::keep_frame();
 }

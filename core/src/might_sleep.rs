@@ -84,6 +84,7 @@ fn might_fault_slow<A: Arch>(at: &'static Location<'static>) {
     }
     if sleeping_forbidden::<A>() {
         report_sleep_in_atomic::<A>(at);
+        crate::call_trace::keep_frame();
     }
 }
 
@@ -142,6 +143,7 @@ fn check_sleep_allowed<A: Arch>(at: &'static Location<'static>) {
 fn might_sleep_slow<A: Arch>(at: &'static Location<'static>) {
     if sleeping_forbidden::<A>() {
         report_sleep_in_atomic::<A>(at);
+        crate::call_trace::keep_frame();
     }
 }
 

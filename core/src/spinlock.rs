@@ -285,6 +285,7 @@ fn report_lockup<A: Arch>(lock: &RawSpinLock, lockup: Lockup) {
     );
     // Linux's spin_dump() ends with dump_stack().
     crate::dump_stack::dump_stack::<A>();
+    crate::call_trace::keep_frame();
 }
 
 #[cfg(feature = "debug-spinlock")]
@@ -305,4 +306,5 @@ fn report_wrong_cpu<A: Arch>(lock: &RawSpinLock, seen: u32) {
     );
     // Linux's spin_dump() ends with dump_stack().
     crate::dump_stack::dump_stack::<A>();
+    crate::call_trace::keep_frame();
 }

@@ -41,3 +41,4 @@ pub mod irq;
 pub mod psw;
 #[cfg(target_arch = "s390x")]
 pub mod uaccess;
+pub mod unwind;

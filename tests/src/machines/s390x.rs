@@ -2,10 +2,12 @@
 //! space), a real program-check handler and a real SMP scheduler (see
 //! `mightfault_test_kernel::s390x`).
 
+use core::hint::black_box;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use mightfault_test_kernel::s390x::{self as s390, S390};
 
+use mightfault_core::symbol_table::SymbolTable;
 use mightfault_core::{pagefault_disable, pagefault_enable, FutexOp};
 use mightfault_uaccess::{
     __get_user, __put_user, access_ok, copy_from_user, copy_to_user, futex_atomic_cmpxchg_inatomic,
@@ -16,7 +18,7 @@ use super::extable_order::exception_table_sorted_at_install;
 use super::fixup_cases::{kernel_address_access_is_fixed_up, untranslatable_access_is_fixed_up};
 use crate::ktap::{Case, Outcome, Suite};
 use crate::machine::{PageKind, SeedMachine};
-use crate::support::check;
+use crate::support::{captured, check};
 
 bare_metal_seed_machine!(
     S390,
@@ -54,6 +56,10 @@ bare_metal_seed_machine!(
             Case {
                 name: "exception_table_sorted_at_install",
                 run: exception_table_sorted_at_install::<S390>,
+            },
+            Case {
+                name: "corrupt_frame_chain_ends_trace",
+                run: corrupt_frame_chain_ends_trace,
             },
         ],
     },
@@ -294,5 +300,218 @@ fn futex_page_in_retries_in_secondary_space_mode() -> Outcome {
         "the xored word reads {:#x}",
         u32::from_be_bytes(word)
     );
+    Outcome::Pass
+}
+
+/// What `chain_inner` does to the back chain of `chain_middle`'s frame (the link to
+/// `chain_outer`'s frame) while it prints its trace.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Corruption {
+    /// Nothing: the whole chain is printed.
+    None,
+    /// An aligned address outside every stack (and every mapping).
+    Garbage,
+    /// A link back down, at the innermost frame: a loop if followed.
+    Downward,
+}
+
+impl Corruption {
+    fn name(self) -> &'static str {
+        match self {
+            Corruption::None => "intact",
+            Corruption::Garbage => "garbage",
+            Corruption::Downward => "downward",
+        }
+    }
+}
+
+/// The garbage back-chain word.
+const GARBAGE_LINK: usize = 0x0000_dead_beef_0000;
+
+/// Most frame lines a summary keeps.
+const MAX_FRAMES: usize = 16;
+
+/// The frame lines of one captured `Call Trace:`, in s390's shape: ` [<ip>] name+0x../0x.. `,
+/// or `([<ip>] name...)` for a guess.
+struct Trace {
+    has_call_trace: bool,
+    /// How many frame lines follow `Call Trace:`.
+    frames: usize,
+    /// Each frame's ip, and whether its name is the one the symbol table gives for the function
+    /// expected at that position (true past the expected ones or without a table).
+    ips: [usize; MAX_FRAMES],
+    names_ok: [bool; MAX_FRAMES],
+    /// A frame line named no function of the image, or printed the garbage word.
+    garbage: bool,
+}
+
+/// Whether `name` (the rest of a frame line after `] `) is `function`'s name as the symbol
+/// table gives it, followed by `+0x`.
+fn names(symbols: &SymbolTable<'_>, name: &str, function: usize) -> bool {
+    symbols.lookup(function as u64).is_some_and(|want| {
+        name.strip_prefix(want.symbol.name)
+            .is_some_and(|after| after.starts_with("+0x"))
+    })
+}
+
+/// Parses the frame lines after the first `Call Trace:` of `text`; `expected` are code
+/// addresses of the functions the first frames must name. A first line naming `dump_stack`
+/// itself (Linux's traces start with dump_stack_lvl; ours with dump_stack unless the compiler
+/// made its call a tail call, which leaves it no frame) is left out.
+fn parse_trace(text: &str, expected: &[usize]) -> Trace {
+    let symbols = <S390 as mightfault_core::Arch>::kernel_symbols();
+    let dump_stack = mightfault_core::dump_stack::<S390> as *const () as usize;
+    let mut trace = Trace {
+        has_call_trace: false,
+        frames: 0,
+        ips: [0; MAX_FRAMES],
+        names_ok: [true; MAX_FRAMES],
+        garbage: false,
+    };
+    let Some(start) = text.find("Call Trace:\n") else {
+        return trace;
+    };
+    trace.has_call_trace = true;
+    for line in text[start..].lines().skip(1) {
+        let body = if let Some(rest) = line.strip_prefix(" [<") {
+            rest.strip_suffix(' ')
+        } else if let Some(rest) = line.strip_prefix("([<") {
+            rest.strip_suffix(')')
+        } else {
+            None
+        };
+        let Some((ip, name)) = body.and_then(|body| {
+            let ip = usize::from_str_radix(body.get(..16)?, 16).ok()?;
+            Some((ip, body.get(16..)?.strip_prefix(">] ")?))
+        }) else {
+            break;
+        };
+        if trace.frames == 0 && names(&symbols, name, dump_stack) {
+            continue;
+        }
+        let at = trace.frames;
+        trace.frames += 1;
+        if at >= MAX_FRAMES {
+            continue;
+        }
+        trace.ips[at] = ip;
+        if ip == GARBAGE_LINK || name.contains("dead") {
+            trace.garbage = true;
+        }
+        if !symbols.is_empty() {
+            match symbols.lookup(ip as u64) {
+                Some(hit) => {
+                    if !name
+                        .strip_prefix(hit.symbol.name)
+                        .is_some_and(|after| after.starts_with("+0x"))
+                    {
+                        trace.garbage = true;
+                    }
+                }
+                None => trace.garbage = true,
+            }
+            if let Some(&function) = expected.get(at) {
+                trace.names_ok[at] = names(&symbols, name, function);
+            }
+        }
+    }
+    trace
+}
+
+/// Prints `dump_stack()` from the innermost of three calls with `corruption` applied to the
+/// middle frame's back chain meanwhile, and parses the captured trace.
+fn chain_trace(corruption: Corruption) -> Trace {
+    mightfault_core::console::capture_start::<S390>();
+    black_box(chain_outer(black_box(corruption)));
+    let expected = [
+        chain_inner as *const () as usize,
+        chain_middle as *const () as usize,
+        chain_outer as *const () as usize,
+    ];
+    captured::<S390, _>(|text| parse_trace(text, &expected))
+}
+
+#[inline(never)]
+fn chain_outer(corruption: Corruption) -> usize {
+    // Work after each call, so that it is not a tail call and the caller's frame stays.
+    black_box(chain_middle(black_box(corruption))) + 1
+}
+
+#[inline(never)]
+fn chain_middle(corruption: Corruption) -> usize {
+    black_box(chain_inner(black_box(corruption))) + 1
+}
+
+#[inline(never)]
+fn chain_inner(corruption: Corruption) -> usize {
+    let own = s390::current_frame();
+    // SAFETY: r15 is this function's frame; its back chain (the word at r15) is the frame of
+    // chain_middle, its caller, whose back chain is the link to chain_outer's frame. Only a
+    // stack walk reads that word (chain_middle's epilogue reloads r15 from its register save
+    // area, not from the back chain), and it is put back before this function returns.
+    unsafe {
+        let middle = (own as *const usize).read_volatile();
+        let link = middle as *mut usize;
+        let saved = link.read_volatile();
+        match corruption {
+            Corruption::None => {}
+            Corruption::Garbage => link.write_volatile(GARBAGE_LINK),
+            Corruption::Downward => link.write_volatile(own),
+        }
+        mightfault_core::dump_stack::<S390>();
+        link.write_volatile(saved);
+        middle
+    }
+}
+
+/// A back chain corrupted by a wild store ends the call trace at the corrupted link, cleanly:
+/// `dump_stack()` from `chain_inner` (called by `chain_middle`, called by `chain_outer`)
+/// prints the three and this case's callers when nothing is corrupted; with `chain_middle`'s
+/// link to `chain_outer`'s frame overwritten by a garbage address, or by a pointer back down
+/// at the innermost frame, it prints `chain_inner` and `chain_middle` only, each a function of
+/// the image, and the report returns.
+fn corrupt_frame_chain_ends_trace() -> Outcome {
+    let whole = chain_trace(Corruption::None);
+    check!(
+        S390,
+        whole.has_call_trace,
+        "intact: no `Call Trace:` printed"
+    );
+    check!(
+        S390,
+        whole.frames >= 4,
+        "intact: {} frames (inner, middle, outer and this case's at least): {:x?}",
+        whole.frames,
+        &whole.ips[..whole.frames.min(MAX_FRAMES)]
+    );
+    check!(
+        S390,
+        whole.names_ok[..3] == [true; 3] && !whole.garbage,
+        "intact: the first frames do not name chain_inner, chain_middle, chain_outer, or a \
+         frame names no function: {:x?}",
+        &whole.ips[..whole.frames.min(MAX_FRAMES)]
+    );
+    for corruption in [Corruption::Garbage, Corruption::Downward] {
+        let cut = chain_trace(corruption);
+        let which = corruption.name();
+        check!(S390, cut.has_call_trace, "{}: no `Call Trace:`", which);
+        check!(
+            S390,
+            cut.frames == 2 && cut.frames < whole.frames,
+            "{}: {} frames, expected 2 (inner, middle; {} intact): {:x?}",
+            which,
+            cut.frames,
+            whole.frames,
+            &cut.ips[..cut.frames.min(MAX_FRAMES)]
+        );
+        check!(
+            S390,
+            cut.names_ok[..2] == [true; 2] && !cut.garbage,
+            "{}: the frames do not name chain_inner, chain_middle, or one names no function: \
+             {:x?}",
+            which,
+            &cut.ips[..2]
+        );
+    }
     Outcome::Pass
 }

@@ -19,6 +19,12 @@
 //! on, interrupts masked. So a handler that ends in a preemption (`irq_return`) may resume the
 //! task on another cpu, and a nested interruption (softirqs run with interrupts unmasked) may
 //! reuse the save areas.
+//!
+//! Call traces cross these stubs (mightfault_arch::s390x::unwind): the second stage's frame has
+//! a zero back chain with the [`super::trap::TrapFrame`] right above its save area, where the
+//! walk finds the interrupted PSW and r15 ([`super::trap::INTERRUPT_FRAME`]); every stub is an
+//! ELF function with a size, so the symbol table names a frame in one; and a task's outermost
+//! frame is [`mf_s390_task_start`]'s.
 
 use core::arch::global_asm;
 
@@ -32,6 +38,7 @@ global_asm!(
     // ---- boot cpu entry: 64-bit, DAT and interrupts off, running at physical addresses ----
     ".pushsection .text.mf_boot, \"ax\"",
     ".globl mf_start",
+    ".type mf_start, @function",
     "mf_start:",
     // Zero .bss (page tables, boot stack); its bounds are 4 KiB aligned (link.ld).
     "larl %r2, __bss_start",
@@ -60,6 +67,7 @@ global_asm!(
     "mf_boot_virt:",
     "brasl %r14, mf_s390_boot_main",
     "j mf_boot_virt",
+    ".size mf_start, . - mf_start",
     ".popsection",
     //
     ".pushsection .rodata.mf_boot_psw, \"a\"",
@@ -82,14 +90,17 @@ global_asm!(
     // First stage, real mode: save the registers, go virtual.
     ".macro MF_REAL name, save, cont",
     ".globl \\name",
+    ".type \\name, @function",
     ".balign 8",
     "\\name:",
     "stmg %r0, %r15, \\save",
     "lpswe \\cont",
+    ".size \\name, . - \\name",
     ".endm",
     // Second stage, virtual: build the frame from the lowcore copy and call mf_s390_trap.
     ".macro MF_VIRT name, save, oldpsw, class",
     ".globl \\name",
+    ".type \\name, @function",
     ".balign 8",
     "\\name:",
     "lg %r15, \\save + 120",
@@ -104,6 +115,7 @@ global_asm!(
     "la %r2, {abi}(%r15)",
     "brasl %r14, mf_s390_trap",
     "j mf_s390_return",
+    ".size \\name, . - \\name",
     ".endm",
     //
     "MF_REAL mf_s390_pgm_real, {save_pgm}, {cont_pgm}",
@@ -113,11 +125,13 @@ global_asm!(
     // The fatal classes share a save area; each notes its class before going virtual.
     ".macro MF_FATAL name, class",
     ".globl \\name",
+    ".type \\name, @function",
     ".balign 8",
     "\\name:",
     "stmg %r0, %r15, {save_other}",
     "mvghi {other_class}, \\class",
     "lpswe {cont_other}",
+    ".size \\name, . - \\name",
     ".endm",
     "MF_FATAL mf_s390_svc_real, {class_svc}",
     "MF_FATAL mf_s390_mcck_real, {class_mcck}",
@@ -125,6 +139,7 @@ global_asm!(
     "MF_FATAL mf_s390_restart_real, {class_restart}",
     // A fatal interruption's old PSW is at RESTART_OLD_PSW + 16 * class (see TrapClass).
     ".globl mf_s390_other_virt",
+    ".type mf_s390_other_virt, @function",
     ".balign 8",
     "mf_s390_other_virt:",
     "lg %r15, {save_other} + 120",
@@ -142,36 +157,58 @@ global_asm!(
     "la %r2, {abi}(%r15)",
     "brasl %r14, mf_s390_trap",
     "j mf_s390_return",
+    ".size mf_s390_other_virt, . - mf_s390_other_virt",
     //
     // The way back: frame -> lowcore (DAT on, base 0), then real mode reloads everything. Runs with
     // interrupts masked (every handler returns so, and TO_REAL_PSW keeps them masked), on
     // whichever cpu the task runs now: the RESTORE and RETURN_PSW it fills are that cpu's.
     ".globl mf_s390_return",
+    ".type mf_s390_return, @function",
     "mf_s390_return:",
     "mvc {restore}(128,%r0), {abi}(%r15)",
     "mvc {return_psw}(16,%r0), ({abi} + 128)(%r15)",
     "lpswe {to_real}",
+    ".size mf_s390_return, . - mf_s390_return",
     ".globl mf_s390_return_real",
+    ".type mf_s390_return_real, @function",
     ".balign 8",
     "mf_s390_return_real:",
     "lmg %r0, %r15, {restore}",
     "lpswe {return_psw}",
+    ".size mf_s390_return_real, . - mf_s390_return_real",
     //
     // A secondary cpu after SIGP restart: real mode, its own prefix area at real 0.
     ".globl mf_s390_start_real",
+    ".type mf_s390_start_real, @function",
     ".balign 8",
     "mf_s390_start_real:",
     "lctlg %c0, %c15, {start_cregs}",
     "lg %r15, {start_stack}",
     "lpswe {cont_start}",
+    ".size mf_s390_start_real, . - mf_s390_start_real",
     ".globl mf_s390_start_virt",
+    ".type mf_s390_start_virt, @function",
     ".balign 8",
     "mf_s390_start_virt:",
     "brasl %r14, mf_s390_secondary_main",
     "j mf_s390_start_virt",
+    ".size mf_s390_start_virt, . - mf_s390_start_virt",
+    //
+    // A new task's first instruction (the r14 of its first switch frame, sched.rs): calls the
+    // task's entry, which the switch frame passed in r6, with r14 pointing back here, so the
+    // outermost frame of every task's call trace is this stub's, as Linux's is ret_from_fork.
+    // The entry never returns; the zero halfword after the call is an invalid operation.
+    ".globl mf_s390_task_start",
+    ".type mf_s390_task_start, @function",
+    ".balign 8",
+    "mf_s390_task_start:",
+    "basr %r14, %r6",
+    ".short 0",
+    ".size mf_s390_task_start, . - mf_s390_task_start",
     //
     // switch_stacks(save_sp: r2, next_sp: r3): callee-saved r6-r14 below r15, then swap r15.
     ".globl mf_s390_switch",
+    ".type mf_s390_switch, @function",
     ".balign 8",
     "mf_s390_switch:",
     "aghi %r15, -{switch_frame}",
@@ -181,6 +218,7 @@ global_asm!(
     "lmg %r6, %r14, 0(%r15)",
     "aghi %r15, {switch_frame}",
     "br %r14",
+    ".size mf_s390_switch, . - mf_s390_switch",
     ".popsection",
     abi = const ABI_SAVE_AREA,
     frame = const FRAME_SIZE,
@@ -245,6 +283,8 @@ extern "C" {
     pub fn mf_s390_start_real();
     /// A secondary cpu's continuation with DAT on.
     pub fn mf_s390_start_virt();
+    /// A new task's first instruction: calls the entry in r6 (sched.rs's `initial_stack`).
+    pub fn mf_s390_task_start();
     /// The stack switch.
     pub fn mf_s390_switch(save_sp: *mut usize, next_sp: usize);
     /// Lowest address of the boot cpu's stack.

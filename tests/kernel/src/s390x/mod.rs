@@ -47,6 +47,8 @@ pub mod vectors;
 pub use crate::online_cpus::nr_cpus;
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
+/// The running function's frame (r15), for the suite's frame-chain case.
+pub use mightfault_arch::s390x::unwind::current_frame;
 
 /// The s390x machine. A zero-sized type: the machine is implicit, as it is for kernel code.
 pub struct S390;

@@ -9,10 +9,12 @@
 
 use crate::sched::{SchedHooks, Task};
 
-use super::entry::{mf_s390_switch, ABI_SAVE_AREA, SWITCH_FRAME};
+use super::entry::{mf_s390_switch, mf_s390_task_start, ABI_SAVE_AREA, SWITCH_FRAME};
 use super::lowcore as lc;
 use super::{cpu, exit, smp, S390};
 
+/// Slot of r6 in the switch frame.
+const SWITCH_R6: usize = 0;
 /// Slot of r14 in the switch frame (r6 first).
 const SWITCH_R14: usize = 8;
 
@@ -55,7 +57,9 @@ unsafe impl SchedHooks for S390 {
 
     unsafe fn initial_stack(stack_top: usize, entry: extern "C" fn() -> !) -> usize {
         // The entry runs with r15 = stack_top - 160 (its caller's save area above, back chain 0);
-        // the switch frame below it holds r6-r14 with r14 = entry, which `br %r14` enters.
+        // the switch frame below it holds r6-r14 with r14 = mf_s390_task_start, which `br %r14`
+        // enters and which calls the entry, passed in r6: the entry saves a return address into
+        // the stub, where every call trace of the task ends (entry.rs).
         let sp = stack_top - ABI_SAVE_AREA - SWITCH_FRAME;
         let frame = sp as *mut u64;
         // SAFETY: the caller's contract: the stack is unused and ours.
@@ -63,7 +67,10 @@ unsafe impl SchedHooks for S390 {
             for slot in 0..SWITCH_FRAME / 8 {
                 frame.add(slot).write(0);
             }
-            frame.add(SWITCH_R14).write(entry as usize as u64);
+            frame.add(SWITCH_R6).write(entry as usize as u64);
+            frame
+                .add(SWITCH_R14)
+                .write(mf_s390_task_start as *const () as usize as u64);
             ((stack_top - ABI_SAVE_AREA) as *mut u64).write(0);
         }
         sp

@@ -6,6 +6,8 @@
 //! masked interrupts behind the API's back, and the old PSW's external mask says what the
 //! interrupted code had and gets back when the stub loads it.
 
+use mightfault_arch::s390x::unwind::InterruptFrame;
+use mightfault_core::call_trace::{symbolized, TraceStart};
 use mightfault_core::{hardirqs_off_on_entry, hardirqs_restore_on_exit, irq_enter, irq_exit};
 
 use super::cpu::{self, PSW_EXT, PSW_WAIT};
@@ -59,6 +61,17 @@ pub struct TrapFrame {
 /// Size of [`TrapFrame`], used by the stubs.
 pub const FRAME_SIZE: usize = core::mem::size_of::<TrapFrame>();
 const _: () = assert!(FRAME_SIZE == 168 && FRAME_SIZE.is_multiple_of(8));
+
+/// Where the stubs keep the interrupted state, for the stack walker: the [`TrapFrame`] right
+/// above the 160-byte save area of the stub's frame, whose back chain is zero (entry.rs), so a
+/// trace from a handler continues into the interrupted code.
+pub const INTERRUPT_FRAME: InterruptFrame = InterruptFrame {
+    offset: super::entry::ABI_SAVE_AREA,
+    size: FRAME_SIZE,
+    psw_mask: core::mem::offset_of!(TrapFrame, psw_mask),
+    psw_addr: core::mem::offset_of!(TrapFrame, psw_addr),
+    r15: core::mem::offset_of!(TrapFrame, gprs) + 15 * 8,
+};
 
 /// External interruption code of the clock comparator (the timer tick).
 const EXT_CLOCK_COMPARATOR: u16 = 0x1004;
@@ -150,24 +163,59 @@ pub fn oops(frame: &TrapFrame, what: &str) -> ! {
         }
         _ => format_args!(""),
     };
-    crate::oops::oops::<S390>(format_args!("{what}{detail}"), |out| {
-        // `cargo xtask qemu` reads the code address as the second word after `Krnl PSW :`
-        // (ci/xtask/src/config.rs).
+    // Linux's show_regs() and die(): the call trace starts at the old PSW and follows the back
+    // chain from the interrupted r15.
+    let trace = TraceStart::Interrupted {
+        ip: frame.psw_addr as usize,
+        sp: frame.gprs[15] as usize,
+        fp: frame.gprs[15] as usize,
+        link: frame.gprs[14] as usize,
+    };
+    crate::oops::oops::<S390>(format_args!("{what}{detail}"), trace, |out| {
+        // Linux's show_registers(): the PSW with its address as `%pSR`, the PSW's fields, the
+        // registers four to a line. `cargo xtask qemu` reads the code address as the second
+        // word after `Krnl PSW :` (ci/xtask/src/config.rs).
+        let mask = frame.psw_mask;
+        let bits = |shift: u32, width: u32| (mask >> shift) & ((1 << width) - 1);
         writeln!(
             out,
-            "Krnl PSW : {:016x} {:016x}",
-            frame.psw_mask, frame.psw_addr
+            "Krnl PSW : {:016x} {:016x} ({})",
+            mask,
+            frame.psw_addr,
+            symbolized::<S390>(frame.psw_addr as usize)
+        )?;
+        writeln!(
+            out,
+            "           R:{:x} T:{:x} IO:{:x} EX:{:x} Key:{:x} M:{:x} W:{:x} P:{:x} AS:{:x} \
+             CC:{:x} PM:{:x} RI:{:x} EA:{:x}",
+            bits(62, 1),
+            bits(58, 1),
+            bits(57, 1),
+            bits(56, 1),
+            bits(52, 4),
+            bits(50, 1),
+            bits(49, 1),
+            bits(48, 1),
+            bits(46, 2),
+            bits(44, 2),
+            bits(40, 4),
+            bits(39, 1),
+            bits(31, 2)
         )?;
         for (row, gprs) in frame.gprs.chunks(4).enumerate() {
-            out.write_str(if row == 0 {
-                "Krnl GPRS: "
-            } else {
-                "           "
-            })?;
-            for gpr in gprs {
-                write!(out, "{gpr:016x} ")?;
-            }
-            out.write_str("\n")?;
+            writeln!(
+                out,
+                "{}{:016x} {:016x} {:016x} {:016x}",
+                if row == 0 {
+                    "Krnl GPRS: "
+                } else {
+                    "           "
+                },
+                gprs[0],
+                gprs[1],
+                gprs[2],
+                gprs[3]
+            )?;
         }
         Ok(())
     })
