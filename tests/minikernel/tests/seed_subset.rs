@@ -15,7 +15,8 @@ use minikernel::{machine, Mini, PageState, PAGE_SIZE, USER_BASE};
 
 const DATA: [u8; 16] = *b"mightfault-mini!";
 const SLEEP_BUG: &str = "BUG: sleeping function called from invalid context";
-const ATOMIC_FAULT_WARNING: &str = "user access fault in atomic context without pagefault_disable()";
+const ATOMIC_FAULT_WARNING: &str =
+    "user access fault in atomic context without pagefault_disable()";
 
 const PRESENT: PageState = PageState::Present { writable: true };
 
