@@ -38,5 +38,6 @@ pub mod rflags;
 pub mod smap;
 #[cfg(target_arch = "x86_64")]
 pub mod uaccess;
+pub mod unwind;
 #[cfg(target_arch = "x86_64")]
 pub mod user_copy;

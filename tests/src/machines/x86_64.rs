@@ -1,14 +1,15 @@
 //! The x86_64 image under QEMU runs the suites on real page tables, a real #PF handler and a
 //! real SMP scheduler (see `mightfault_test_kernel::x86_64`).
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{compiler_fence, AtomicU64, Ordering};
 
-use mightfault_core::{pagefault_disable, pagefault_enable, RawUserAccess};
+use mightfault_core::console::capture_start;
+use mightfault_core::{pagefault_disable, pagefault_enable, Arch, RawUserAccess};
 use mightfault_test_kernel::x86_64::raw_uaccess::NONCANONICAL_ADDRESS;
 use mightfault_test_kernel::x86_64::user_copy::{
     self, clear_user_with, copy_user_with, StringRoutine,
 };
-use mightfault_test_kernel::x86_64::{self as x86, USER_AREA_BASE, USER_LIMIT, X86};
+use mightfault_test_kernel::x86_64::{self as x86, unwind, USER_AREA_BASE, USER_LIMIT, X86};
 use mightfault_uaccess::{
     clear_user, copy_from_user, copy_to_user, futex_atomic_cmpxchg_inatomic,
     futex_atomic_op_inuser, get_user, put_user, Efault, FutexOp,
@@ -18,7 +19,7 @@ use super::extable_order::exception_table_sorted_at_install;
 use super::fixup_cases::{kernel_address_access_is_fixed_up, untranslatable_access_is_fixed_up};
 use crate::ktap::{Case, Outcome, Suite};
 use crate::machine::{PageKind, SeedMachine};
-use crate::support::{canary_intact, check, kernel_addr, pattern};
+use crate::support::{canary_intact, captured, check, kernel_addr, pattern};
 
 bare_metal_seed_machine!(
     X86,
@@ -56,6 +57,10 @@ bare_metal_seed_machine!(
             Case {
                 name: "futex_locked_instructions",
                 run: futex_locked_instructions,
+            },
+            Case {
+                name: "corrupt_frame_chain_ends_trace",
+                run: corrupt_frame_chain_ends_trace,
             },
         ],
     }
@@ -585,4 +590,262 @@ fn futex_locked_instructions() -> Outcome {
         "a futex op changed a read-only word"
     );
     Outcome::Pass
+}
+
+/// What the corrupt-frame case writes over a saved rbp first: a canonical-looking address
+/// below every kernel stack (a walker that did not require each record to lie above the last
+/// would follow it).
+const GARBAGE_RBP: usize = 0x0000_dead_beef_0000;
+
+/// The bad links the corrupt-frame case writes over the middle function's saved rbp.
+#[derive(Clone, Copy, Debug)]
+enum BadLink {
+    /// [`GARBAGE_RBP`]: outside the stack and below the record.
+    Garbage,
+    /// The innermost function's own record: inside the stack, but below, so a loop.
+    LoopBack,
+    /// The last word of the running task's stack: above the record, but a record there would
+    /// end beyond the stack, whose next word (mapped memory: the next stack's canary, say)
+    /// would be read as its return address. Only the stack's bounds stop a walker there.
+    StraddlesTop,
+}
+
+/// Frames the trace of a corrupt run must show: the chain's innermost function, the middle
+/// one, and the outermost one, whose return address sits in the record with the bad link.
+const FRAMES_UP_TO_CORRUPTION: usize = 3;
+
+/// The frame lines of one captured call trace (between ` <TASK>` and ` </TASK>`), copied out
+/// of the capture so that two runs can be compared.
+struct TraceLines {
+    len: usize,
+    bytes: [u8; 2048],
+    /// Frame lines seen, copied or not (the copy stops when `bytes` is full).
+    frames: usize,
+    /// Whether `Call Trace:` and ` <TASK>` were found.
+    opened: bool,
+    /// Whether the closing ` </TASK>` was found after the frames.
+    closed: bool,
+}
+
+impl TraceLines {
+    /// The first trace in `text`, without a first line naming `skip` (`dump_stack` itself).
+    fn from_capture(text: &str, skip: Option<&str>) -> Self {
+        let mut trace = TraceLines {
+            len: 0,
+            bytes: [0; 2048],
+            frames: 0,
+            opened: false,
+            closed: false,
+        };
+        let mut lines = text.lines().skip_while(|line| *line != "Call Trace:");
+        if lines.next().is_none() || lines.next() != Some(" <TASK>") {
+            return trace;
+        }
+        trace.opened = true;
+        let mut full = false;
+        let mut first = true;
+        for line in lines {
+            if line == " </TASK>" {
+                trace.closed = true;
+                break;
+            }
+            if first && skip.is_some_and(|name| names(line, name)) {
+                first = false;
+                continue;
+            }
+            first = false;
+            trace.frames += 1;
+            let end = trace.len + line.len() + 1;
+            full |= end > trace.bytes.len();
+            if !full {
+                trace.bytes[trace.len..end - 1].copy_from_slice(line.as_bytes());
+                trace.bytes[end - 1] = b'\n';
+                trace.len = end;
+            }
+        }
+        trace
+    }
+
+    /// The frame lines copied, each ended by a newline.
+    fn text(&self) -> &str {
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+/// Whether the frame `line` names the function `name` (` name+0x...`).
+fn names(line: &str, name: &str) -> bool {
+    line.strip_prefix(' ')
+        .and_then(|rest| rest.strip_prefix(name))
+        .is_some_and(|rest| rest.starts_with("+0x"))
+}
+
+/// A frame record whose saved rbp is garbage ends the call trace there: `dump_stack()` from
+/// the innermost of three nested functions, which first overwrites the saved rbp in the middle
+/// one's record (the link to the outermost one's record) and restores it after, prints the
+/// three functions and stops, with the trace closed by ` </TASK>`; the same chain intact
+/// prints those three lines and more (the case, the suite runner, ...). Every frame line of a
+/// corrupt run is one of the intact run's (no garbage address is printed). With the image's
+/// symbol table, the first frame (after `dump_stack` itself, which Linux's traces also show)
+/// names the innermost function; without it, only the counts are checked. Each [`BadLink`] in
+/// turn.
+fn corrupt_frame_chain_ends_trace() -> Outcome {
+    let symbols = X86::kernel_symbols();
+    let name_of = |function: *const ()| {
+        symbols
+            .lookup(function as usize as u64)
+            .map(|hit| hit.symbol.name)
+    };
+    let dump_stack = name_of(mightfault_core::dump_stack::dump_stack::<X86> as *const ());
+    let inner = name_of(corrupt_chain_inner as *const ());
+    // Without names, a first `dump_stack` line cannot be told from the chain's: one more.
+    let expected = if dump_stack.is_some() {
+        FRAMES_UP_TO_CORRUPTION..=FRAMES_UP_TO_CORRUPTION
+    } else {
+        FRAMES_UP_TO_CORRUPTION..=FRAMES_UP_TO_CORRUPTION + 1
+    };
+    capture_start::<X86>();
+    let corrupted = corrupt_chain_outer(None);
+    let intact = captured::<X86, _>(|text| TraceLines::from_capture(text, dump_stack));
+    check!(X86, !corrupted, "the intact run corrupted a record");
+    check!(
+        X86,
+        intact.opened && intact.closed,
+        "the intact run printed no `Call Trace:` / ` <TASK>` ... ` </TASK>` (opened {}, closed {})",
+        intact.opened,
+        intact.closed
+    );
+    for bad in [BadLink::Garbage, BadLink::LoopBack, BadLink::StraddlesTop] {
+        capture_start::<X86>();
+        let corrupted = corrupt_chain_outer(Some(bad));
+        let cut = captured::<X86, _>(|text| TraceLines::from_capture(text, dump_stack));
+        check!(
+            X86,
+            corrupted,
+            "the middle function's frame record was not found from the innermost one's rbp"
+        );
+        check!(
+            X86,
+            cut.opened && cut.closed,
+            "{:?}: no `Call Trace:` / ` <TASK>` ... ` </TASK>` (opened {}, closed {})",
+            bad,
+            cut.opened,
+            cut.closed
+        );
+        check!(
+            X86,
+            expected.contains(&cut.frames) && intact.frames > cut.frames,
+            "{:?}: {} frames, {} intact (expected {:?} and more):\n{}---\n{}",
+            bad,
+            cut.frames,
+            intact.frames,
+            expected,
+            cut.text(),
+            intact.text()
+        );
+        check!(
+            X86,
+            intact.text().starts_with(cut.text()),
+            "{:?}: the frames are not the intact run's first ones:\n{}---\n{}",
+            bad,
+            cut.text(),
+            intact.text()
+        );
+        if let Some(inner) = inner {
+            let first = cut.text().lines().next().unwrap_or("");
+            check!(
+                X86,
+                names(first, inner),
+                "{:?}: the first frame `{}` does not name {}",
+                bad,
+                first,
+                inner
+            );
+        }
+    }
+    Outcome::Pass
+}
+
+/// The outermost function of the corrupt-frame case's chain.
+#[inline(never)]
+fn corrupt_chain_outer(bad: Option<BadLink>) -> bool {
+    let corrupted = corrupt_chain_middle(core::hint::black_box(bad));
+    // Used after the call, so the call is not a tail call: this frame stays on the stack.
+    core::hint::black_box(corrupted)
+}
+
+/// The middle function: its frame record's saved rbp (the link to the outermost one's record)
+/// is the word the innermost one corrupts.
+#[inline(never)]
+fn corrupt_chain_middle(bad: Option<BadLink>) -> bool {
+    let corrupted = corrupt_chain_inner(core::hint::black_box(bad));
+    core::hint::black_box(corrupted)
+}
+
+/// The innermost function: with a bad link, writes it over the saved rbp in the middle
+/// function's frame record, prints `dump_stack()`, and puts the word back. Returns whether it
+/// corrupted it. No branch around the `dump_stack()` call, so that every run returns to the
+/// same instruction and prints the same first line.
+#[inline(never)]
+fn corrupt_chain_inner(bad: Option<BadLink>) -> bool {
+    let mut restore = None;
+    corrupt_middle_link(bad, unwind::current_frame(), &mut restore);
+    compiler_fence(Ordering::SeqCst);
+    mightfault_core::dump_stack::dump_stack::<X86>();
+    compiler_fence(Ordering::SeqCst);
+    restore_middle_link(&restore);
+    restore.is_some()
+}
+
+/// With a bad link, writes it over the first word of the record `inner`'s first word
+/// points at (the middle function's saved rbp), and leaves in `restore` where and what to put
+/// back. Only when `inner`, the middle record and the one it links to are aligned records of
+/// the running task's stack, each above the previous one.
+#[inline(never)]
+fn corrupt_middle_link(bad: Option<BadLink>, inner: usize, restore: &mut Option<(usize, usize)>) {
+    let Some(range) = mightfault_test_kernel::sched::current_stack_range::<X86>() else {
+        return;
+    };
+    let record_ok = |at: usize| {
+        at.is_multiple_of(8)
+            && at >= range.0
+            && at.checked_add(16).is_some_and(|end| end <= range.1)
+    };
+    let Some(bad) = bad else {
+        return;
+    };
+    if !record_ok(inner) {
+        return;
+    }
+    // With frame pointers (the images are built with them), `inner` is the innermost
+    // function's record: its first word is the middle function's rbp, that function's record,
+    // whose first word links to the outermost function's record.
+    // SAFETY: an aligned word of the running task's stack.
+    let middle = unsafe { (inner as *const usize).read_volatile() };
+    if middle <= inner || !record_ok(middle) {
+        return;
+    }
+    // SAFETY: as above.
+    let link = unsafe { (middle as *const usize).read_volatile() };
+    if link <= middle || !record_ok(link) {
+        return;
+    }
+    let bad = match bad {
+        BadLink::Garbage => GARBAGE_RBP,
+        BadLink::LoopBack => inner,
+        BadLink::StraddlesTop => range.1 - 8,
+    };
+    // SAFETY: the middle function's saved rbp, on this task's stack; it is read again only by
+    // the middle function's epilogue, after `restore_middle_link`.
+    unsafe { (middle as *mut usize).write_volatile(bad) };
+    *restore = Some((middle, link));
+}
+
+/// Puts back the word [`corrupt_middle_link`] overwrote.
+#[inline(never)]
+fn restore_middle_link(restore: &Option<(usize, usize)>) {
+    if let Some((middle, link)) = *restore {
+        // SAFETY: the word corrupted by `corrupt_middle_link`, on this task's stack, put back
+        // before the middle function returns.
+        unsafe { (middle as *mut usize).write_volatile(link) };
+    }
 }

@@ -28,6 +28,8 @@ use crate::{extable, sched};
 
 /// Size of the boot cpu's stack (later its idle task's).
 const BOOT_STACK_SIZE: usize = 64 * 1024;
+// The stack walkers take every stack to be as large as a task's (`sched::current_stack_range`).
+const _: () = assert!(BOOT_STACK_SIZE == crate::sched::TASK_STACK_SIZE);
 
 global_asm!(
     // The PVH entry note. Its descriptor is the 32-bit physical entry address, as a .quad.

@@ -3,11 +3,14 @@
 //! ([`crate::extable`]): `Arch` for [`X86`] over its own per-cpu area, task and clock, and
 //! `RawUserAccess` from the library's accessors. PORTING.md walks through each member.
 
+use mightfault_arch::stack_range::StackRange;
 use mightfault_arch::x86_64::preempt_count::{GsPreemptCount, PreemptCountOffset};
+use mightfault_arch::x86_64::unwind;
+use mightfault_core::call_trace::{CallTraceStyle, StackFrame, TraceStart};
 use mightfault_core::{Arch, TaskContext};
 
 use super::layout::USER_LIMIT as KERNEL_USER_LIMIT;
-use super::{clock, percpu, X86};
+use super::{clock, idt, percpu, X86};
 
 /// Where this kernel keeps the preempt count: the `preempt_count` field of its per-cpu area
 /// ([`percpu::PerCpu`]).
@@ -32,6 +35,12 @@ unsafe impl Arch for X86 {
 
     const NAME: &'static str = "x86_64";
 
+    /// What Linux's `dump_stack()` prints on QEMU's q35 machine (the DMI vendor and product;
+    /// the image reads no SMBIOS, so the `, BIOS ...` part Linux appends is left out).
+    const HARDWARE_NAME: Option<&'static str> = Some("QEMU Standard PC (Q35 + ICH9, 2009)");
+
+    const CALL_TRACE_STYLE: CallTraceStyle = CallTraceStyle::X86;
+
     #[inline(always)]
     fn current_task() -> &'static TaskContext {
         percpu::current_task_context()
@@ -49,6 +58,26 @@ unsafe impl Arch for X86 {
     #[inline]
     fn now_ns() -> u64 {
         clock::now_ns()
+    }
+
+    /// The library's frame-pointer walk (the images are built with
+    /// `-C force-frame-pointers=non-leaf`) over the running task's stack, which is also where
+    /// every interrupt and exception but the double fault runs (idt.rs); it crosses the
+    /// common entry path into the interrupted code ([`idt::interrupt_frame`]).
+    fn walk_stack(start: TraceStart, visit: &mut dyn FnMut(StackFrame) -> bool) {
+        let Some((low, high)) = crate::sched::current_stack_range::<X86>() else {
+            return;
+        };
+        // SAFETY: task and boot stacks are static memory, mapped for the whole run, and the
+        // range is one of them.
+        unsafe {
+            unwind::walk_stack(
+                start,
+                StackRange::new(low, high),
+                Some(idt::interrupt_frame()),
+                visit,
+            )
+        }
     }
 
     bare_metal_arch_common!();

@@ -19,12 +19,14 @@
 
 use core::arch::{asm, global_asm};
 use core::cell::UnsafeCell;
-use core::mem::size_of;
+use core::mem::{offset_of, size_of};
 
 use mightfault_arch::clac;
+use mightfault_arch::x86_64::unwind::InterruptFrame;
 
 use super::apic::{VECTOR_BENCH, VECTOR_RESCHED, VECTOR_SPURIOUS, VECTOR_TIMER, VECTOR_TLB_FLUSH};
 use super::gdt::{IST_DOUBLE_FAULT, KERNEL_CS};
+use super::trap::TrapFrame;
 
 /// Vectors with a stub, in the order of `mf_isr_table`.
 const STUB_VECTORS: [u8; 37] = [
@@ -141,7 +143,10 @@ global_asm!(
     "pushq %r14",
     "pushq %r15",
     "movq %rsp, %rdi",
+    // rsp points at the TrapFrame at the call, so the handler's frame record lies right below
+    // it: what the stack walker's `InterruptFrame` needs (see `interrupt_frame`).
     "callq mf_trap_dispatch",
+    ".Lmf_trap_return:",
     "popq %r15",
     "popq %r14",
     "popq %r13",
@@ -162,6 +167,11 @@ global_asm!(
     ".popsection",
     ".pushsection .rodata.mf_isr_table, \"a\"",
     ".balign 8",
+    // The return address of the common path's call into `mf_trap_dispatch`, for the stack
+    // walker (a local label in the text, so that the trace still names `mf_isr_common+0x..`).
+    ".globl mf_trap_return_address",
+    "mf_trap_return_address:",
+    ".quad .Lmf_trap_return",
     ".globl mf_isr_table",
     "mf_isr_table:",
     ".quad mf_isr_0",
@@ -213,6 +223,24 @@ const _: () = assert!(VECTOR_RESCHED == 240 && VECTOR_TLB_FLUSH == 241 && VECTOR
 extern "C" {
     /// Addresses of the stubs, one per entry of [`STUB_VECTORS`].
     static mf_isr_table: [u64; STUB_VECTORS.len()];
+    /// Where `mf_trap_dispatch` returns to in the common path.
+    static mf_trap_return_address: usize;
+}
+
+/// How a stack walk crosses the common entry path into the interrupted code: the handler's
+/// frame record lies right below the [`TrapFrame`] the path saved, and returns to the
+/// instruction after its call.
+///
+/// # Context
+/// Never sleeps; any context.
+pub fn interrupt_frame() -> InterruptFrame {
+    InterruptFrame {
+        // SAFETY: a word in .rodata written by the linker, never changed.
+        return_address: unsafe { mf_trap_return_address },
+        rip: offset_of!(TrapFrame, rip),
+        rbp: offset_of!(TrapFrame, rbp),
+        size: size_of::<TrapFrame>(),
+    }
 }
 
 /// An IDT gate descriptor (16 bytes in long mode).

@@ -47,6 +47,9 @@ pub mod user_pages;
 pub use crate::online_cpus::nr_cpus;
 pub use exit::exit;
 pub use layout::{PAGE_SIZE, USER_AREA_BASE, USER_LIMIT};
+/// The library's frame-pointer walker, which [`X86`]'s `walk_stack` runs, for the x86_64
+/// suite's case that corrupts a frame record.
+pub use mightfault_arch::x86_64::unwind;
 /// The library's raw user accessors (the address mask) and block-copy routines, for the
 /// x86_64 suite's cases that run them directly.
 pub use mightfault_arch::x86_64::{uaccess as raw_uaccess, user_copy};

@@ -25,6 +25,8 @@ use super::{acpi, apic, clock, gdt, idt, paging, smap, X86};
 pub const AP_TRAMPOLINE_PHYS: usize = 0x8000;
 
 const AP_STACK_SIZE: usize = 64 * 1024;
+// The stack walkers take every stack to be as large as a task's (`sched::current_stack_range`).
+const _: () = assert!(AP_STACK_SIZE == crate::sched::TASK_STACK_SIZE);
 
 global_asm!(
     ".pushsection .rodata.mf_ap_trampoline, \"a\"",

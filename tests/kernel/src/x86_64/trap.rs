@@ -2,6 +2,7 @@
 //! that ends the run on a fault nobody handles.
 
 use mightfault_arch::x86_64::irq::RFLAGS_IF;
+use mightfault_core::call_trace::{symbolized, TraceStart};
 use mightfault_core::{hardirqs_off_on_entry, hardirqs_restore_on_exit, irq_enter, irq_exit};
 
 use super::apic::{
@@ -190,13 +191,25 @@ pub fn oops(frame: &TrapFrame, what: &str, fault_address: Option<u64>) -> ! {
             "{what} (vector {}), error code {:#x}",
             frame.vector, frame.error
         ),
+        TraceStart::Interrupted {
+            ip: frame.rip as usize,
+            sp: frame.rsp as usize,
+            fp: frame.rbp as usize,
+            link: 0,
+        },
         |out| {
-            // `cargo xtask qemu` reads the code address after `RIP:` (ci/xtask/src/config.rs).
+            // `cargo xtask qemu` reads the code address after `RIP:` (ci/xtask/src/config.rs):
+            // the symbol (Linux's `RIP: 0010:function+0x1c/0x90`) comes after it.
             write!(
                 out,
-                "RIP: {:#018x} CS: {:#x} RFLAGS: {:#010x}\n\
+                "RIP: {:#018x} {} CS: {:#x} RFLAGS: {:#010x}\n\
                  RSP: {:#018x} SS: {:#x}",
-                frame.rip, frame.cs, frame.rflags, frame.rsp, frame.ss,
+                frame.rip,
+                symbolized::<X86>(frame.rip as usize),
+                frame.cs,
+                frame.rflags,
+                frame.rsp,
+                frame.ss,
             )?;
             if let Some(address) = fault_address {
                 write!(out, " CR2: {address:#018x}")?;
