@@ -160,7 +160,7 @@ pub const ARCHES: [Arch; 3] = [
         },
         // The PVH entry runs in 32-bit mode, but QEMU's stub always sends the 64-bit registers.
         gdb_arch: "i386:x86-64",
-        // `RIP: 0xffffffff8010abcd CS: 0x8 RFLAGS: ...`
+        // `RIP: 0xffffffff8010abcd function+0x1/0x14 CS: 0x8 RFLAGS: ...`
         oops: &[OopsAddress {
             label: "RIP:",
             field: 0,
