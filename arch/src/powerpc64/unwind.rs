@@ -30,7 +30,7 @@
 
 use mightfault_core::call_trace::{StackFrame, TraceStart};
 
-use crate::stack_range::StackRange;
+use crate::stack_range::{StackRange, StackReader};
 
 /// Byte offset of the back chain (the caller's r1) in a frame.
 pub const BACK_CHAIN: usize = 0;
@@ -125,10 +125,10 @@ pub unsafe fn walk_from(
     visit: &mut dyn FnMut(StackFrame) -> bool,
 ) {
     let mut walk = Walk {
-        stack,
+        // SAFETY: the caller's contract: `stack` is readable for the whole walk.
+        stack: unsafe { StackReader::new(stack, MAX_STEPS) },
         interrupt,
         visit,
-        steps: 0,
     };
     match start {
         TraceStart::CallerOf { marker } => {
@@ -150,29 +150,21 @@ pub unsafe fn walk_from(
 
 /// One walk's bounds and budget.
 struct Walk<'a> {
-    stack: StackRange,
+    stack: StackReader,
     interrupt: Option<InterruptFrame>,
     visit: &'a mut dyn FnMut(StackFrame) -> bool,
-    steps: usize,
 }
 
 impl Walk<'_> {
     /// Whether `len` bytes of a frame at `sp` may be read: inside the stack, aligned, and
     /// within the step budget (which this counts).
     fn frame_ok(&mut self, sp: usize, len: usize) -> bool {
-        if self.steps >= MAX_STEPS || !sp.is_multiple_of(FRAME_ALIGN) {
-            return false;
-        }
-        self.steps += 1;
-        self.stack.contains(sp, len)
+        self.stack.holds(sp, len, FRAME_ALIGN) && self.stack.step()
     }
 
-    /// The doubleword at `sp + offset`, which `frame_ok` has checked.
+    /// The doubleword at `sp + offset`, or 0 (which ends the walk) outside the stack.
     fn read(&self, sp: usize, offset: usize) -> usize {
-        debug_assert!(self.stack.contains(sp + offset, 8));
-        // SAFETY: inside `stack` (checked by the caller through frame_ok), which the walk's
-        // caller promised readable; aligned (frames are, offsets are multiples of 8).
-        unsafe { ((sp + offset) as *const usize).read_volatile() }
+        self.stack.read_word(sp + offset).unwrap_or(0)
     }
 
     /// The frame the one at `sp` chains to, if `sp` is readable and the chain rises.
@@ -203,7 +195,7 @@ impl Walk<'_> {
                 return;
             }
             if let Some(layout) = self.interrupt {
-                if ip == layout.return_address && self.stack.contains(sp, layout.size) {
+                if ip == layout.return_address && self.stack.holds(sp, layout.size, 8) {
                     let interrupted_sp = self.read(sp, BACK_CHAIN);
                     if interrupted_sp <= sp {
                         return;

@@ -37,7 +37,7 @@ use core::ops::Range;
 
 use mightfault_core::call_trace::{StackFrame, TraceStart};
 
-use crate::stack_range::StackRange;
+use crate::stack_range::{StackRange, StackReader};
 
 /// Byte offset of the back chain (the caller's r15) in a frame.
 pub const BACK_CHAIN: usize = 0;
@@ -147,11 +147,11 @@ pub unsafe fn walk_from(
     visit: &mut dyn FnMut(StackFrame) -> bool,
 ) {
     let mut walk = Walk {
-        stack,
+        // SAFETY: the caller's contract: `stack` is readable for the whole walk.
+        stack: unsafe { StackReader::new(stack, MAX_STEPS) },
         text,
         interrupt,
         visit,
-        steps: 0,
     };
     match start {
         TraceStart::CallerOf { marker } => walk.caller_of(sp, marker),
@@ -169,27 +169,21 @@ enum Next {
 
 /// One walk's bounds, budget and visitor.
 struct Walk<'a> {
-    stack: StackRange,
+    stack: StackReader,
     text: Range<usize>,
     interrupt: Option<InterruptFrame>,
     visit: &'a mut dyn FnMut(StackFrame) -> bool,
-    steps: usize,
 }
 
 impl Walk<'_> {
     /// Whether the save area of a frame at `sp` may be read: aligned and inside the stack.
     fn frame_ok(&self, sp: usize) -> bool {
-        sp.is_multiple_of(FRAME_ALIGN) && self.stack.contains(sp, STACK_FRAME_OVERHEAD)
+        self.stack.holds(sp, STACK_FRAME_OVERHEAD, FRAME_ALIGN)
     }
 
     /// The doubleword at `addr`, if it lies inside the stack and is aligned.
     fn read(&self, addr: usize) -> Option<usize> {
-        if !addr.is_multiple_of(8) || !self.stack.contains(addr, 8) {
-            return None;
-        }
-        // SAFETY: inside `stack` (just checked), which the walk's caller promised readable;
-        // aligned. Volatile: the stack is memory the compiler does not see this code own.
-        Some(unsafe { (addr as *const usize).read_volatile() })
+        self.stack.read_word(addr)
     }
 
     /// Whether `ip` may be a return address (or an interrupted instruction): inside the text,
@@ -209,10 +203,9 @@ impl Walk<'_> {
 
     /// The frame above the one at `sp` (which `frame_ok` has checked), within the budget.
     fn next(&mut self, sp: usize) -> Option<Next> {
-        if self.steps >= MAX_STEPS {
+        if !self.stack.step() {
             return None;
         }
-        self.steps += 1;
         let chain = self.read(sp + BACK_CHAIN)?;
         if chain != 0 {
             if chain <= sp || !self.frame_ok(chain) {
@@ -227,7 +220,7 @@ impl Walk<'_> {
         // with the interrupted state above its save area.
         let layout = self.interrupt?;
         let regs = sp.checked_add(layout.offset)?;
-        if !self.stack.contains(regs, layout.size) {
+        if !self.stack.holds(regs, layout.size, 8) {
             return None;
         }
         let mask = self.read(regs + layout.psw_mask)?;

@@ -29,7 +29,7 @@
 
 use mightfault_core::call_trace::{StackFrame, TraceStart};
 
-use crate::stack_range::StackRange;
+use crate::stack_range::{StackRange, StackReader};
 
 /// Byte offset of the caller's rbp in a frame record.
 pub const SAVED_RBP: usize = 0;
@@ -125,10 +125,10 @@ pub unsafe fn walk_from(
     visit: &mut dyn FnMut(StackFrame) -> bool,
 ) {
     let mut walk = Walk {
-        stack,
+        // SAFETY: the caller's contract: `stack` is readable for the whole walk.
+        stack: unsafe { StackReader::new(stack, MAX_STEPS) },
         interrupt,
         visit,
-        steps: 0,
     };
     match start {
         TraceStart::CallerOf { marker } => {
@@ -150,29 +150,21 @@ pub unsafe fn walk_from(
 
 /// One walk's bounds and budget.
 struct Walk<'a> {
-    stack: StackRange,
+    stack: StackReader,
     interrupt: Option<InterruptFrame>,
     visit: &'a mut dyn FnMut(StackFrame) -> bool,
-    steps: usize,
 }
 
 impl Walk<'_> {
     /// Whether the record at `rbp` may be read: inside the stack, aligned, and within the step
     /// budget (which this counts).
     fn record_ok(&mut self, rbp: usize) -> bool {
-        if self.steps >= MAX_STEPS || !rbp.is_multiple_of(RECORD_ALIGN) {
-            return false;
-        }
-        self.steps += 1;
-        self.stack.contains(rbp, RECORD_SIZE)
+        self.stack.holds(rbp, RECORD_SIZE, RECORD_ALIGN) && self.stack.step()
     }
 
-    /// The word at `base + offset`, which the caller has checked lies inside the stack.
+    /// The word at `base + offset`, or 0 (which ends the walk) outside the stack.
     fn read(&self, base: usize, offset: usize) -> usize {
-        debug_assert!(self.stack.contains(base + offset, 8));
-        // SAFETY: inside `stack` (checked by the caller), which the walk's caller promised
-        // readable; aligned (records are, saved registers are, offsets are multiples of 8).
-        unsafe { ((base + offset) as *const usize).read_volatile() }
+        self.stack.read_word(base + offset).unwrap_or(0)
     }
 
     /// The record the one at `rbp` links to, if `rbp` is readable and the chain rises.
@@ -204,7 +196,7 @@ impl Walk<'_> {
             let mut next = self.read(rbp, SAVED_RBP);
             if let Some(layout) = self.interrupt {
                 let registers = rbp + RECORD_SIZE;
-                if ip == layout.return_address && self.stack.contains(registers, layout.size) {
+                if ip == layout.return_address && self.stack.holds(registers, layout.size, 8) {
                     let rip = self.read(registers, layout.rip);
                     next = self.read(registers, layout.rbp);
                     if rip == 0
