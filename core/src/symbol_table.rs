@@ -256,11 +256,21 @@ pub fn encode(symbols: &[Symbol<'_>], out: &mut [u8]) -> Result<usize, EncodeErr
 
 /// The name a report prints for a demangled Rust symbol: the path without the hash suffix and
 /// without generic arguments (`a::b::f::<x::Y>` becomes `a::b::f`), so that a line reads like
-/// Linux's `function+0x1c/0x90`. Trait impls keep their `<T as Trait>` head.
+/// Linux's `function+0x1c/0x90`. Trait impls keep their `<T as Trait>` head; an LLVM `.llvm.<digits>` suffix is dropped.
 ///
 /// # Context
 /// Never sleeps; any context. Run by the build tool on the host.
 pub fn short_name(demangled: &str, out: &mut [u8]) -> usize {
+    // LLVM renames a local symbol it promoted across codegen units `name.llvm.<digits>`, which
+    // demanglers show as `name (.llvm.<digits>)`: the suffix is not part of the name, and
+    // Linux's kallsyms drops it too.
+    let demangled = match demangled
+        .find(" (.llvm.")
+        .or_else(|| demangled.find(".llvm."))
+    {
+        Some(cut) => &demangled[..cut],
+        None => demangled,
+    };
     let bytes = demangled.as_bytes();
     let mut len = 0;
     let mut i = 0;
@@ -389,6 +399,11 @@ mod tests {
             ("a::with::<A, B<C>, D>::{closure#0}", "a::with::{closure#0}"),
             ("core::fmt::write::h0123456789abcdef", "core::fmt::write"),
             ("plain_c_name", "plain_c_name"),
+            (
+                "mightfault_core::spinlock::report_lockup (.llvm.11285635235928120669)",
+                "mightfault_core::spinlock::report_lockup",
+            ),
+            ("local_fn.llvm.42", "local_fn"),
         ];
         for (input, expected) in cases {
             let len = short_name(input, &mut out);

@@ -17,8 +17,8 @@
 //! first oops ends the run), `show_regs()`'s CPU line and registers, the call trace from the
 //! trap frame, the end marker.
 //!
-//! The whole oops is formatted into a fixed buffer first and reaches the console in one forced
-//! write, so another cpu's output cannot land in the middle of it. The register lines are
+//! The oops is formatted into a fixed buffer and reaches the console in two forced writes (the
+//! registers, then the call trace), so another cpu's output cannot land inside either part. The register lines are
 //! where `cargo xtask qemu` finds the code addresses it resolves (ci/xtask/src/config.rs):
 //! their format is the arch's and must stay as that file expects.
 
@@ -97,17 +97,21 @@ pub fn oops<A: ConsoleDevice + SchedHooks>(
         len: 0,
         bytes: [0; OOPS_BUFFER_SIZE],
     };
-    // Formatting into the buffer cannot fail (it truncates instead).
-    let _ = format::<A>(&mut out, what, trace, registers);
+    // Formatting into the buffer cannot fail (it truncates instead). The registers reach the
+    // console before the stack is walked: should the walk fault after all, the nested oops
+    // above gives up, and what was already printed still says where the first one happened.
+    let _ = format_registers::<A>(&mut out, what, registers);
+    console::write_forced::<A>(out.text());
+    out.len = 0;
+    let _ = write_call_trace::<A>(&mut out, trace).and_then(|()| writeln!(out, "{END_TRACE}"));
     console::write_forced::<A>(out.text());
     A::exit(false)
 }
 
-/// The oops text: the header, the arch's registers, the trailer.
-fn format<A: Arch>(
+/// The oops text up to the call trace: the header, the CPU lines, the arch's registers.
+fn format_registers<A: Arch>(
     out: &mut OopsBuffer,
     what: fmt::Arguments<'_>,
-    trace: TraceStart,
     registers: impl FnOnce(&mut dyn Write) -> fmt::Result,
 ) -> fmt::Result {
     let task = A::current_task();
@@ -119,7 +123,5 @@ fn format<A: Arch>(
         "preempt_count: {:#x} pagefault_disabled: {}",
         preempt_count::<A>(),
         task.pagefault_disable_depth()
-    )?;
-    write_call_trace::<A>(out, trace)?;
-    writeln!(out, "{END_TRACE}")
+    )
 }
