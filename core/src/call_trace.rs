@@ -11,6 +11,25 @@ use core::fmt::{self, Write};
 
 use crate::arch::Arch;
 
+/// A stack marker for [`TraceStart::CallerOf`]: the address of a fresh local in the frame of
+/// the function this is written in (`black_box` keeps the local in memory), so that a walk
+/// from it starts with the return address into that function's caller.
+///
+/// ```
+/// #[inline(never)]
+/// fn reporter() -> usize {
+///     mightfault_core::frame_marker!()
+/// }
+/// assert_ne!(reporter(), 0);
+/// ```
+#[macro_export]
+macro_rules! frame_marker {
+    () => {{
+        let here = 0u8;
+        ::core::hint::black_box(&here) as *const u8 as usize
+    }};
+}
+
 /// At most this many frames are printed: a loop in a corrupt chain ends here at the latest.
 pub const MAX_TRACE_FRAMES: usize = 32;
 

@@ -145,8 +145,7 @@ pub fn report<A: Arch>(write: impl FnOnce(&mut dyn Write) -> fmt::Result) {
 /// Never sleeps; any context, including with interrupts disabled.
 #[inline(never)]
 pub fn report_with_trace<A: Arch>(write: impl FnOnce(&mut dyn Write, usize) -> fmt::Result) {
-    let here = 0u8;
-    let marker = core::hint::black_box(&here) as *const u8 as usize;
+    let marker = crate::frame_marker!();
     report::<A>(|out| write(out, marker));
 }
 

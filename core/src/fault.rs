@@ -82,8 +82,7 @@ pub fn handle_user_fault<A: Arch>(
 fn warn_atomic_fault_once<A: Arch>() {
     if A::debug_state().take_atomic_fault_warning() {
         // WARN_ON_ONCE's shape: the message, then the WARNING line naming the fault path.
-        let here = 0u8;
-        let marker = core::hint::black_box(&here) as *const u8 as usize;
+        let marker = crate::frame_marker!();
         crate::warn::warn_report::<A>(
             marker,
             None,

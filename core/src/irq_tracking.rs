@@ -105,8 +105,7 @@ pub fn irqs_off_flag_in_sync<A: Arch>() -> bool {
 fn report_stale_flag<A: Arch>() {
     if A::debug_state().take_stale_irq_flag_report() {
         // Named by the entry that found it; the call trace shows which.
-        let here = 0u8;
-        let marker = core::hint::black_box(&here) as *const u8 as usize;
+        let marker = crate::frame_marker!();
         crate::warn::warn_report::<A>(
             marker,
             None,

@@ -198,8 +198,7 @@ pub(crate) fn note_preempt_off<A: Arch>(val: u32, at: &'static Location<'static>
 #[cold]
 #[inline(never)]
 fn record_preempt_off<A: Arch>(at: &'static Location<'static>) {
-    let here = 0u8;
-    let marker = core::hint::black_box(&here) as *const u8 as usize;
+    let marker = crate::frame_marker!();
     let addr = crate::call_trace::return_address::<A>(marker);
     A::current_task().set_preempt_disable_ip(at, addr);
 }

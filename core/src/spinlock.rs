@@ -94,12 +94,7 @@ impl RawSpinLock {
     #[cfg_attr(feature = "debug-atomic-sleep", inline(never))]
     pub fn lock<A: Arch>(&self) -> SpinLockGuard<'_, A> {
         let taken_at = Location::caller();
-        #[cfg(feature = "debug-atomic-sleep")]
-        let here = 0u8;
-        #[cfg(feature = "debug-atomic-sleep")]
-        let taken_at = (taken_at, core::hint::black_box(&here) as *const u8 as usize);
-        #[cfg(not(feature = "debug-atomic-sleep"))]
-        let taken_at = (taken_at, 0usize);
+        let taken_at = (taken_at, lock_frame_marker!());
         preempt_disable::<A>();
         while let Err(lockup) = self.spin_until::<A>(LOCKUP_WATCHDOG_NS) {
             report_lockup::<A>(self, lockup);
@@ -121,12 +116,7 @@ impl RawSpinLock {
         timeout_ns: u64,
     ) -> Result<SpinLockGuard<'_, A>, Lockup> {
         let taken_at = Location::caller();
-        #[cfg(feature = "debug-atomic-sleep")]
-        let here = 0u8;
-        #[cfg(feature = "debug-atomic-sleep")]
-        let taken_at = (taken_at, core::hint::black_box(&here) as *const u8 as usize);
-        #[cfg(not(feature = "debug-atomic-sleep"))]
-        let taken_at = (taken_at, 0usize);
+        let taken_at = (taken_at, lock_frame_marker!());
         preempt_disable::<A>();
         match self.spin_until::<A>(timeout_ns) {
             Ok(()) => Ok(self.acquired::<A>(taken_at)),
@@ -148,12 +138,7 @@ impl RawSpinLock {
     #[cfg_attr(feature = "debug-atomic-sleep", inline(never))]
     pub fn try_lock<A: Arch>(&self) -> Option<SpinLockGuard<'_, A>> {
         let taken_at = Location::caller();
-        #[cfg(feature = "debug-atomic-sleep")]
-        let here = 0u8;
-        #[cfg(feature = "debug-atomic-sleep")]
-        let taken_at = (taken_at, core::hint::black_box(&here) as *const u8 as usize);
-        #[cfg(not(feature = "debug-atomic-sleep"))]
-        let taken_at = (taken_at, 0usize);
+        let taken_at = (taken_at, lock_frame_marker!());
         preempt_disable::<A>();
         if A::compare_and_swap(&self.word, 0, lock_value(A::cpu_id())) {
             Some(self.acquired::<A>(taken_at))
@@ -242,6 +227,19 @@ impl RawSpinLock {
         preempt_enable::<A>();
     }
 }
+
+/// The marker a lock function passes to `acquired`: a local of its own frame with lock
+/// tracking (so that the held lock records the return into its caller), 0 without.
+macro_rules! lock_frame_marker {
+    () => {{
+        #[cfg(feature = "debug-atomic-sleep")]
+        let marker = crate::frame_marker!();
+        #[cfg(not(feature = "debug-atomic-sleep"))]
+        let marker = 0usize;
+        marker
+    }};
+}
+use lock_frame_marker;
 
 /// Holds a [`RawSpinLock`]; dropping it unlocks.
 #[must_use = "the lock is released when the guard is dropped"]

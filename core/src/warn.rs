@@ -37,8 +37,7 @@ pub const END_TRACE: &str = "---[ end trace 0000000000000000 ]---";
 #[cold]
 #[inline(never)]
 pub(crate) fn debug_locks_warn<A: Arch>(condition: &str, at: &'static Location<'static>) {
-    let here = 0u8;
-    let marker = core::hint::black_box(&here) as *const u8 as usize;
+    let marker = crate::frame_marker!();
     warn_report::<A>(
         marker,
         Some(at),

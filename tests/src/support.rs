@@ -55,8 +55,7 @@ impl core::fmt::Display for CodeSite {
 #[track_caller]
 #[inline(never)]
 pub(crate) fn code_site<M: SeedMachine>() -> CodeSite {
-    let here = 0u8;
-    let marker = core::hint::black_box(&here) as *const u8 as usize;
+    let marker = mightfault_core::frame_marker!();
     CodeSite {
         location: Location::caller(),
         ip: mightfault_core::call_trace::return_address::<M>(marker),

@@ -356,10 +356,7 @@ fn copy_to_user_under_spinlock_with_a_kernel_address_is_reported() {
 /// and after the call.
 #[inline(never)]
 fn code_address<A: Arch>() -> usize {
-    let here = 0u8;
-    mightfault_core::call_trace::return_address::<A>(
-        std::hint::black_box(&here) as *const u8 as usize
-    )
+    mightfault_core::call_trace::return_address::<A>(mightfault_core::frame_marker!())
 }
 
 /// The code address a `Preemption disabled at:` line names (`[<address>] function+0x..`).
